@@ -1,0 +1,8 @@
+/** Annotation prefix linking an entity to a provider's anchors: `nhi-offboarding/<providerId>: id1, id2`. */
+export const NHI_ANNOTATION_PREFIX = 'nhi-offboarding/';
+/** On a catalog credential Resource: the system provider that holds it. */
+export const NHI_PROVIDER_ANNOTATION = 'nhi-offboarding/provider';
+/** On a catalog credential Resource: the id of the credential in that provider. */
+export const NHI_EXTERNAL_ID_ANNOTATION = 'nhi-offboarding/external-id';
+/** The plugin id, also the REST API's base path segment. */
+export const NHI_PLUGIN_ID = 'nhi-offboarding';

@@ -1,0 +1,265 @@
+/*
+ * Shared vocabulary of the NHI Offboarding plugins. The REST API returns
+ * exactly these shapes (JSON; timestamps are ISO 8601 strings).
+ */
+
+/** The kinds of access path through which a system may trust an entity. */
+export const TRUST_ANCHOR_KINDS = [
+  'api-key',
+  'token',
+  'oauth-client',
+  'service-account',
+  'iam-user',
+  'iam-role',
+  'access-key',
+  'certificate',
+  'ssh-key',
+  'deploy-key',
+  'db-user',
+  'secret',
+  'group-membership',
+  'session',
+  'other',
+] as const;
+/** @public */
+export type TrustAnchorKind = (typeof TRUST_ANCHOR_KINDS)[number];
+
+/** @public */
+export const ANCHOR_STATUSES = [
+  'active',
+  'disabled',
+  'revoked',
+  'rotated',
+  'excepted',
+  'unknown',
+] as const;
+/** @public */
+export type AnchorStatus = (typeof ANCHOR_STATUSES)[number];
+
+/** What a system answered when asked whether it still trusts an anchor. */
+export type VerificationOutcome = 'trusted' | 'untrusted' | 'unknown';
+
+/**
+ * The role of an anchor in the control chain decides in which phase it is
+ * acted on: the identity itself first, then what it is a member of, then the
+ * secrets it could use.
+ */
+export type AnchorRole = 'identity' | 'membership' | 'secret';
+
+/** @public */
+export function anchorRoleOf(kind: TrustAnchorKind): AnchorRole {
+  switch (kind) {
+    case 'service-account':
+    case 'iam-user':
+    case 'iam-role':
+    case 'oauth-client':
+    case 'db-user':
+    case 'session':
+      return 'identity';
+    case 'group-membership':
+      return 'membership';
+    default:
+      return 'secret';
+  }
+}
+
+/** One access path through which something trusts an entity. @public */
+export interface TrustAnchor {
+  id: string;
+  entityRef: string;
+  providerId: string;
+  kind: TrustAnchorKind;
+  externalId: string;
+  displayName: string;
+  /** A fingerprint of the credential (e.g. SHA-256), never the secret itself. */
+  fingerprint?: string;
+  scopes: string[];
+  owner?: string;
+  /** Other entities that use the same credential: it is rotated, not revoked. */
+  sharedWith: string[];
+  /** True when no system can act on it: an owner must attest its removal. */
+  manual: boolean;
+  createdAt?: string;
+  lastUsedAt?: string;
+  expiresAt?: string;
+  status: AnchorStatus;
+  discoveredAt: string;
+  discoveredBy: string;
+  lastVerifiedAt?: string;
+  lastVerifiedBy?: string;
+  lastVerification?: VerificationOutcome;
+}
+
+export const RETIREMENT_MODES = ['revoke', 'quarantine'] as const;
+/** @public */
+export type RetirementMode = (typeof RETIREMENT_MODES)[number];
+
+export const RETIREMENT_STATUSES = [
+  'pending',
+  'running',
+  'quarantined',
+  'completed',
+  'needs-attention',
+  'cancelled',
+] as const;
+/** @public */
+export type RetirementStatus = (typeof RETIREMENT_STATUSES)[number];
+
+/** Statuses in which a retirement still holds the entity (one at a time). */
+export const ACTIVE_RETIREMENT_STATUSES: RetirementStatus[] = [
+  'pending',
+  'running',
+  'quarantined',
+  'needs-attention',
+];
+
+/**
+ * Control-chain phases: 1 disable the identity and end its sessions,
+ * 2 remove memberships and roles, 3 revoke own secrets / rotate shared ones,
+ * 4 verify every anchor against its system, 5 seal the evidence.
+ */
+export type StepPhase = 1 | 2 | 3 | 4 | 5;
+
+export const PHASE_TITLES: Record<StepPhase, string> = {
+  1: 'Disable identity and end sessions',
+  2: 'Remove memberships and roles',
+  3: 'Revoke own secrets, rotate shared ones',
+  4: 'Verify against each system',
+  5: 'Seal the evidence',
+};
+
+export const STEP_ACTIONS = [
+  'disable',
+  'terminate-sessions',
+  'remove-memberships',
+  'revoke',
+  'rotate',
+  'verify',
+  'attest',
+  'seal',
+] as const;
+/** @public */
+export type StepAction = (typeof STEP_ACTIONS)[number];
+
+export const STEP_STATUSES = [
+  'pending',
+  'running',
+  'waiting',
+  'succeeded',
+  'failed',
+  'excepted',
+  'cancelled',
+] as const;
+/**
+ * `waiting`: needs a person (an attestation); `failed`: gave up, the
+ * retirement needs attention; `excepted`: an approved exception covers it.
+ * @public
+ */
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** A step of a dry-run plan. @public */
+export interface PlannedStep {
+  stage: number;
+  phase: StepPhase;
+  action: StepAction;
+  anchorId?: string;
+  anchorName?: string;
+  anchorKind?: TrustAnchorKind;
+  providerId?: string;
+  manual: boolean;
+  /** Why this action was chosen, e.g. "shared with component:default/x: rotated". */
+  rationale: string;
+  /** True for steps that wait for the end of a quarantine. */
+  afterQuarantine: boolean;
+}
+
+/** @public */
+export interface RetirementStep extends PlannedStep {
+  id: string;
+  retirementId: string;
+  status: StepStatus;
+  attempts: number;
+  lastError?: string;
+  /** For verify steps: what the system answered last. */
+  outcome?: VerificationOutcome | 'attested';
+  notBefore?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exception?: StepException;
+}
+
+/** @public */
+export interface StepException {
+  id: string;
+  stepId: string;
+  justification: string;
+  expiresAt: string;
+  requestedBy: string;
+  requestedAt: string;
+  status: 'requested' | 'approved' | 'rejected';
+  decidedBy?: string;
+  decidedAt?: string;
+}
+
+/** @public */
+export interface Retirement {
+  id: string;
+  entityRef: string;
+  mode: RetirementMode;
+  reason: string;
+  status: RetirementStatus;
+  requestedBy: string;
+  legalHold: boolean;
+  quarantineDays?: number;
+  quarantineUntil?: string;
+  statusReason?: string;
+  createdAt: string;
+  updatedAt: string;
+  completedAt?: string;
+  progress: { total: number; done: number; verified: number; failed: number };
+  steps?: RetirementStep[];
+}
+
+export const EVIDENCE_KINDS = [
+  'planned',
+  'action',
+  'verification',
+  'attestation',
+  'exception',
+  'hold',
+  'status',
+  'completion',
+] as const;
+/** @public */
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
+/** One append-only, hash-chained evidence record. @public */
+export interface EvidenceRecord {
+  retirementId: string;
+  seq: number;
+  kind: EvidenceKind;
+  stepId?: string;
+  anchorId?: string;
+  actor: string;
+  at: string;
+  summary: string;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** @public */
+export interface EvidenceVerification {
+  valid: boolean;
+  count: number;
+  headHash?: string;
+  firstInvalidSeq?: number;
+  problem?: string;
+}
+
+/** @public */
+export interface ResidualAccessItem {
+  anchor: TrustAnchor;
+  reason: 'entity-retired' | 'entity-deprecated' | 'entity-missing' | 'owner-missing';
+  entityLifecycle?: string;
+}

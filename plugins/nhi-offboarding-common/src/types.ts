@@ -137,6 +137,7 @@ export const STEP_ACTIONS = [
   'verify',
   'attest',
   'seal',
+  'enable',
 ] as const;
 /** @public */
 export type StepAction = (typeof STEP_ACTIONS)[number];
@@ -191,7 +192,9 @@ export interface RetirementStep extends PlannedStep {
 /** @public */
 export interface StepException {
   id: string;
+  retirementId: string;
   stepId: string;
+  anchorId?: string;
   justification: string;
   expiresAt: string;
   requestedBy: string;
@@ -199,6 +202,7 @@ export interface StepException {
   status: 'requested' | 'approved' | 'rejected';
   decidedBy?: string;
   decidedAt?: string;
+  decisionNote?: string;
 }
 
 /** @public */
@@ -210,13 +214,28 @@ export interface Retirement {
   status: RetirementStatus;
   requestedBy: string;
   legalHold: boolean;
+  holdReason?: string;
   quarantineDays?: number;
   quarantineUntil?: string;
+  /** True once a quarantine was ended early. */
+  released: boolean;
+  /** The stage the engine works on (steps of later stages wait). */
+  currentStage: number;
   statusReason?: string;
   createdAt: string;
   updatedAt: string;
   completedAt?: string;
-  progress: { total: number; done: number; verified: number; failed: number };
+  /**
+   * Steps: total, done (succeeded or excepted), failed. Anchors: how many the
+   * run covers and how many are verified untrusted or attested.
+   */
+  progress: {
+    total: number;
+    done: number;
+    failed: number;
+    anchors: number;
+    verified: number;
+  };
   steps?: RetirementStep[];
 }
 

@@ -1,0 +1,84 @@
+export interface Config {
+  /** Configuration of the NHI Offboarding backend plugin. */
+  nhiOffboarding?: {
+    /** The retirement engine that runs steps in the background. */
+    engine?: {
+      /** Set to false to run no steps in this backend instance (API only). Default true. */
+      enabled?: boolean;
+      /** How often an idle worker looks for due steps, in milliseconds. Default 1000. */
+      pollIntervalMs?: number;
+      /**
+       * How long a claimed step stays with its worker without a heartbeat, in
+       * milliseconds. After that another worker takes it over (crash recovery). Default 30000.
+       */
+      leaseMs?: number;
+      /** Steps this backend instance runs at once, across all providers. Default 16. */
+      workerConcurrency?: number;
+      /** Attempts of a step before it fails and the retirement needs attention. Default 5. */
+      maxAttempts?: number;
+      /** First retry delay in milliseconds (doubles each attempt, with jitter). Default 1000. */
+      retryBaseDelayMs?: number;
+      /** Longest retry delay in milliseconds. Default 60000. */
+      retryMaxDelayMs?: number;
+      /** A provider call that has not answered after this many milliseconds is cut off. Default 30000. */
+      callTimeoutMs?: number;
+    };
+
+    /**
+     * Values of `spec.lifecycle` that mean an entity is retired; its live
+     * anchors are residual access. Default ['retired', 'decommissioned'].
+     * (`deprecated` entities are always reported as well.)
+     */
+    retiredLifecycles?: string[];
+
+    /**
+     * Credential systems. Each entry is built by the provider type's module;
+     * an entity links to an entry's credentials with the annotation
+     * `nhi-offboarding/<id>: id1, id2`. The provider `catalog` (credentials
+     * declared as catalog Resources) is always present.
+     */
+    providers?: Array<{
+      /** Unique id: lower-case letters, digits, '.', '_' or '-'. Used in annotations. */
+      id: string;
+      /** Provider type, e.g. `postgres`, or a type a module adds (`demo` in the example app). */
+      type: string;
+
+      /**
+       * postgres: a connection string (`postgresql://user:password@host:5432/db`)
+       * or an object with host, port, user, password, database and ssl, as knex
+       * and pg take it. The admin account needs CREATEROLE (SUPERUSER for
+       * superuser roles) and pg_signal_backend membership to end sessions.
+       * @visibility secret
+       */
+      connection?:
+        | string
+        | {
+            host?: string;
+            port?: number;
+            user: string;
+            /** @visibility secret */
+            password?: string;
+            database?: string;
+            /** @visibility secret */
+            ssl?: boolean | { [key: string]: unknown };
+          };
+      /** postgres: revoke ends with REASSIGN OWNED, DROP OWNED and DROP ROLE (default false: keep the disabled role). */
+      dropRole?: boolean;
+      /** postgres: role that receives a dropped role's objects. Default: the admin account. */
+      reassignTo?: string;
+      /** postgres: size of the connection pool. Default: concurrency. */
+      maxConnections?: number;
+      /** postgres: connect timeout in milliseconds. Default 5000. */
+      connectTimeoutMs?: number;
+      /** postgres: statement_timeout of the provider's sessions in milliseconds. Default 20000. */
+      statementTimeoutMs?: number;
+      /** postgres: how long to wait for a terminated session to exit, in milliseconds. Default 5000. */
+      terminateWaitMs?: number;
+      /** postgres: stable server name used in fingerprints. Default: the cluster's system_identifier. */
+      serverIdentity?: string;
+
+      /** Calls in flight at once against this provider. Default 4. */
+      concurrency?: number;
+    }>;
+  };
+}

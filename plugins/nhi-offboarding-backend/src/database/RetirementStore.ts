@@ -1,0 +1,954 @@
+import type { Knex } from 'knex';
+import { ConflictError, InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import type {
+  EvidenceRecord,
+  PlannedStep,
+  Retirement,
+  RetirementMode,
+  RetirementStatus,
+  RetirementStep,
+  StepException,
+  StepStatus,
+  TrustAnchor,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import type { EvidenceFacts } from '../evidence';
+import { STAGE, FINAL_STAGE } from '../planning/stages';
+import {
+  CompletionCheck,
+  decideTransition,
+  evaluateCompletion,
+  StepState,
+} from '../engine/transitions';
+import { appendEvidence, readEvidence } from './evidenceLog';
+import { forUpdate, inTransaction, isPostgres, isUniqueViolation } from './dbUtil';
+import {
+  AnchorRow,
+  ExceptionRow,
+  RetirementRow,
+  StepRow,
+  anchorFromRow,
+  anchorToRow,
+  exceptionFromRow,
+  retirementFromRow,
+  stepFromRow,
+} from './tables';
+
+/** A step claimed by a worker, with the anchor it acts on. */
+export interface ClaimedStep {
+  step: RetirementStep;
+  anchor?: TrustAnchor;
+  retirementId: string;
+  firstAttemptAt: string;
+}
+
+/** How a worker ends its attempt at a step. */
+export interface StepCompletion {
+  stepId: string;
+  workerId: string;
+  now: Date;
+  status: Extract<StepStatus, 'succeeded' | 'failed' | 'pending'>;
+  outcome?: string;
+  lastError?: string | null;
+  /** For a step put back to pending: when to try again. */
+  notBefore?: Date;
+  anchorPatch?: Partial<Pick<AnchorRow, 'status' | 'last_verified_at' | 'last_verified_by' | 'last_verification'>>;
+  evidence?: Omit<EvidenceFacts, 'retirementId' | 'at'>[];
+}
+
+export interface NewRetirement {
+  id: string;
+  entityRef: string;
+  mode: RetirementMode;
+  reason: string;
+  requestedBy: string;
+  quarantineDays?: number;
+  quarantineUntil?: Date;
+  steps: (PlannedStep & { id: string })[];
+  anchors: TrustAnchor[];
+  now: Date;
+}
+
+export interface RetirementFilter {
+  entityRef?: string;
+  status?: RetirementStatus[];
+  limit: number;
+  cursor?: string;
+}
+
+const iso = (d: Date) => d.toISOString();
+const ACTIVE: RetirementStatus[] = ['pending', 'running', 'quarantined', 'needs-attention'];
+
+/**
+ * The knex store of retirements, steps, exceptions and evidence. Every
+ * change of state is written in one transaction together with the evidence
+ * that proves it, under a lock on the retirement row (PostgreSQL) or
+ * SQLite's single writer, so evidence and state can never disagree.
+ */
+export class RetirementStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly onEvidence: (records: EvidenceRecord[]) => void = () => {},
+  ) {}
+
+  // ---- anchors -----------------------------------------------------------
+
+  async upsertAnchors(anchors: TrustAnchor[]): Promise<void> {
+    for (const anchor of anchors) {
+      const row = anchorToRow(anchor);
+      await this.db('nhi_anchors')
+        .insert(row)
+        .onConflict('id')
+        .merge([
+          'kind',
+          'display_name',
+          'fingerprint',
+          'scopes',
+          'owner',
+          'shared_with',
+          'manual',
+          'source_created_at',
+          'last_used_at',
+          'expires_at',
+          'status',
+          'discovered_at',
+          'discovered_by',
+        ]);
+    }
+  }
+
+  async listAnchors(entityRef: string): Promise<TrustAnchor[]> {
+    const rows = await this.db<AnchorRow>('nhi_anchors')
+      .where('entity_ref', entityRef)
+      .orderBy(['provider_id', 'external_id']);
+    return rows.map(anchorFromRow);
+  }
+
+  async getAnchors(ids: string[]): Promise<TrustAnchor[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db<AnchorRow>('nhi_anchors').whereIn('id', ids);
+    return rows.map(anchorFromRow);
+  }
+
+  /** Anchors that some system may still trust, page by page. */
+  async listLiveAnchors(options: { limit: number; afterId?: string }): Promise<TrustAnchor[]> {
+    const query = this.db<AnchorRow>('nhi_anchors')
+      .whereIn('status', ['active', 'unknown'])
+      .orderBy('id')
+      .limit(options.limit);
+    if (options.afterId) query.where('id', '>', options.afterId);
+    return (await query).map(anchorFromRow);
+  }
+
+  // ---- retirements -------------------------------------------------------
+
+  async createRetirement(input: NewRetirement): Promise<Retirement> {
+    const now = iso(input.now);
+    try {
+      await inTransaction(this.db, async trx => {
+        await trx('nhi_retirements').insert({
+          id: input.id,
+          entity_ref: input.entityRef,
+          active_entity_ref: input.entityRef,
+          mode: input.mode,
+          reason: input.reason,
+          status: 'pending',
+          requested_by: input.requestedBy,
+          legal_hold: false,
+          quarantine_days: input.quarantineDays ?? null,
+          quarantine_until: input.quarantineUntil ? iso(input.quarantineUntil) : null,
+          released: false,
+          current_stage: 0,
+          created_at: now,
+          updated_at: now,
+          status_reason: null,
+          hold_reason: null,
+          completed_at: null,
+        } satisfies RetirementRow);
+        const rows: StepRow[] = input.steps.map(s => ({
+          id: s.id,
+          retirement_id: input.id,
+          anchor_id: s.anchorId ?? null,
+          stage: s.stage,
+          phase: s.phase,
+          action: s.action,
+          manual: s.manual,
+          after_quarantine: s.afterQuarantine,
+          rationale: s.rationale,
+          status: s.action === 'attest' ? 'waiting' : 'pending',
+          attempts: 0,
+          last_error: null,
+          outcome: null,
+          not_before: null,
+          lease_owner: null,
+          lease_expires_at: null,
+          first_attempt_at: null,
+          started_at: null,
+          finished_at: null,
+        }));
+        for (let i = 0; i < rows.length; i += 200) {
+          await trx('nhi_steps').insert(rows.slice(i, i + 200));
+        }
+        await this.append(trx, [
+          {
+            retirementId: input.id,
+            kind: 'planned',
+            actor: input.requestedBy,
+            at: now,
+            summary: `Retirement of ${input.entityRef} planned (${input.mode}): ${input.anchors.length} trust anchor(s), ${input.steps.length} step(s)`,
+            data: {
+              entityRef: input.entityRef,
+              mode: input.mode,
+              reason: input.reason,
+              quarantineUntil: input.quarantineUntil ? iso(input.quarantineUntil) : null,
+              anchors: input.anchors.map(a => ({
+                id: a.id,
+                providerId: a.providerId,
+                kind: a.kind,
+                externalId: a.externalId,
+                fingerprint: a.fingerprint ?? null,
+                sharedWith: a.sharedWith,
+                status: a.status,
+              })),
+              steps: input.steps.map(s => ({
+                id: s.id,
+                stage: s.stage,
+                phase: s.phase,
+                action: s.action,
+                anchorId: s.anchorId ?? null,
+              })),
+            },
+          },
+        ]);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, 'nhi_retirements', 'active_entity_ref')) {
+        throw new ConflictError(
+          `${input.entityRef} already has an active retirement: finish or cancel it first`,
+        );
+      }
+      throw error;
+    }
+    return (await this.getRetirement(input.id, { withSteps: true }))!;
+  }
+
+  async getRetirement(
+    id: string,
+    options: { withSteps: boolean },
+  ): Promise<Retirement | undefined> {
+    const row = await this.db<RetirementRow>('nhi_retirements').where('id', id).first();
+    if (!row) return undefined;
+    const [progress] = await this.progressOf([id]);
+    const retirement = retirementFromRow(row, progress.get(id)!);
+    if (options.withSteps) {
+      retirement.steps = await this.stepsOf(id);
+    }
+    return retirement;
+  }
+
+  /** Newest first; the cursor is opaque to clients. */
+  async listRetirements(
+    filter: RetirementFilter,
+  ): Promise<{ items: Retirement[]; nextCursor?: string }> {
+    const query = this.db<RetirementRow>('nhi_retirements')
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(filter.limit + 1);
+    if (filter.entityRef) query.where('entity_ref', filter.entityRef);
+    if (filter.status?.length) query.whereIn('status', filter.status);
+    if (filter.cursor) {
+      const { createdAt, id } = decodeCursor(filter.cursor);
+      query.where(q =>
+        q
+          .where('created_at', '<', createdAt)
+          .orWhere(q2 => q2.where('created_at', createdAt).andWhere('id', '<', id)),
+      );
+    }
+    const rows = await query;
+    const page = rows.slice(0, filter.limit);
+    const [progress] = await this.progressOf(page.map(r => r.id));
+    return {
+      items: page.map(r => retirementFromRow(r, progress.get(r.id)!)),
+      nextCursor:
+        rows.length > filter.limit
+          ? encodeCursor(page[page.length - 1].created_at, page[page.length - 1].id)
+          : undefined,
+    };
+  }
+
+  async listExceptions(status?: StepException['status']): Promise<(StepException & { entityRef: string })[]> {
+    const query = this.db('nhi_exceptions as e')
+      .join('nhi_retirements as r', 'r.id', 'e.retirement_id')
+      .select('e.*', 'r.entity_ref')
+      .orderBy('e.expires_at', 'asc')
+      .limit(1000);
+    if (status) query.where('e.status', status);
+    const rows: (ExceptionRow & { entity_ref: string })[] = await query;
+    return rows.map(r => ({ ...exceptionFromRow(r), entityRef: r.entity_ref }));
+  }
+
+  /** Figures for the platform page's charts. */
+  async stats(now: Date): Promise<{
+    retirements: { byStatus: Record<string, number> };
+    completedPerDay: { day: string; count: number }[];
+    timeToVerifiedMs: number[];
+  }> {
+    const byStatus: Record<string, number> = {};
+    const counts: { status: string; n: number | string }[] = await this.db('nhi_retirements')
+      .select('status')
+      .count({ n: '*' })
+      .groupBy('status');
+    for (const row of counts) {
+      byStatus[row.status] = Number(row.n);
+    }
+    const since = iso(new Date(now.getTime() - 90 * 24 * 3600 * 1000));
+    const completed = await this.db<RetirementRow>('nhi_retirements')
+      .where('status', 'completed')
+      .where('completed_at', '>=', since)
+      .select('created_at', 'completed_at')
+      .orderBy('completed_at', 'desc')
+      .limit(5000);
+    const perDay = new Map<string, number>();
+    for (const r of completed) {
+      const day = r.completed_at!.slice(0, 10);
+      perDay.set(day, (perDay.get(day) ?? 0) + 1);
+    }
+    return {
+      retirements: { byStatus },
+      completedPerDay: [...perDay.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([day, count]) => ({ day, count })),
+      timeToVerifiedMs: completed.map(
+        r => new Date(r.completed_at!).getTime() - new Date(r.created_at).getTime(),
+      ),
+    };
+  }
+
+  async getEvidence(retirementId: string): Promise<EvidenceRecord[]> {
+    return readEvidence(this.db, retirementId);
+  }
+
+  // ---- the engine's side -------------------------------------------------
+
+  /** Moves new retirements to running. Returns how many started. */
+  async startPending(now: Date): Promise<number> {
+    const rows = await this.db<RetirementRow>('nhi_retirements')
+      .where('status', 'pending')
+      .select('id')
+      .limit(100);
+    for (const { id } of rows) {
+      await this.mutate(id, 'engine', now, async () => undefined);
+    }
+    return rows.length;
+  }
+
+  /**
+   * Claims up to `limit` runnable steps with a lease: steps of a running
+   * retirement's current stage that are due, and steps whose worker's lease
+   * ran out (it crashed). PostgreSQL skips rows another worker is claiming;
+   * the conditional update makes the claim safe on every database.
+   */
+  async claimSteps(options: {
+    workerId: string;
+    limit: number;
+    leaseMs: number;
+    now: Date;
+  }): Promise<ClaimedStep[]> {
+    if (options.limit <= 0) return [];
+    const now = iso(options.now);
+    const leaseUntil = iso(new Date(options.now.getTime() + options.leaseMs));
+    const claimedIds = await this.db.transaction(async trx => {
+      const candidates = trx('nhi_steps as s')
+        .join('nhi_retirements as r', 'r.id', 's.retirement_id')
+        .where('r.status', 'running')
+        .whereRaw('s.stage = r.current_stage')
+        .where(q => q.where('r.legal_hold', false).orWhere('s.stage', '<', FINAL_STAGE))
+        .where(q =>
+          q
+            .where(q2 =>
+              q2
+                .where('s.status', 'pending')
+                .where(q3 => q3.whereNull('s.not_before').orWhere('s.not_before', '<=', now)),
+            )
+            .orWhere(q2 => q2.where('s.status', 'running').where('s.lease_expires_at', '<', now)),
+        )
+        .select('s.id')
+        .orderBy('s.id')
+        .limit(options.limit);
+      if (isPostgres(trx)) candidates.forUpdate('s').skipLocked();
+      const ids: string[] = (await candidates).map((r: { id: string }) => r.id);
+      const won: string[] = [];
+      for (const id of ids) {
+        const count = await trx('nhi_steps')
+          .where('id', id)
+          .where(q =>
+            q
+              .where('status', 'pending')
+              .orWhere(q2 => q2.where('status', 'running').where('lease_expires_at', '<', now)),
+          )
+          .update({
+            status: 'running',
+            lease_owner: options.workerId,
+            lease_expires_at: leaseUntil,
+            attempts: trx.raw('attempts + 1'),
+            started_at: trx.raw('coalesce(started_at, ?)', [now]),
+            first_attempt_at: trx.raw('coalesce(first_attempt_at, ?)', [now]),
+          });
+        if (count === 1) won.push(id);
+      }
+      return won;
+    });
+    if (claimedIds.length === 0) return [];
+    const rows = await this.db<StepRow>('nhi_steps').whereIn('id', claimedIds);
+    const anchors = new Map(
+      (await this.getAnchors(rows.map(r => r.anchor_id).filter((x): x is string => !!x))).map(
+        a => [a.id, a],
+      ),
+    );
+    return rows.map(row => {
+      const anchor = row.anchor_id ? anchors.get(row.anchor_id) : undefined;
+      return {
+        step: stepFromRow(row, anchor, undefined),
+        anchor,
+        retirementId: row.retirement_id,
+        firstAttemptAt: row.first_attempt_at ?? now,
+      };
+    });
+  }
+
+  /** Extends a lease; false when the worker lost it. */
+  async heartbeat(stepId: string, workerId: string, leaseUntil: Date): Promise<boolean> {
+    const count = await this.db('nhi_steps')
+      .where({ id: stepId, lease_owner: workerId, status: 'running' })
+      .update({ lease_expires_at: iso(leaseUntil) });
+    return count === 1;
+  }
+
+  /**
+   * Records the end of an attempt, its evidence and what it means for the
+   * retirement, in one transaction. Returns false (and writes nothing) when
+   * the worker no longer holds the step's lease: another worker took it over
+   * and its result is the one that counts.
+   */
+  async finishStep(done: StepCompletion): Promise<boolean> {
+    const step = await this.db<StepRow>('nhi_steps').where('id', done.stepId).first();
+    if (!step) return false;
+    let held = false;
+    await this.mutate(step.retirement_id, 'engine', done.now, async (trx, facts) => {
+      const current = await trx<StepRow>('nhi_steps')
+        .where({ id: done.stepId, lease_owner: done.workerId, status: 'running' })
+        .first();
+      if (!current) return;
+      held = true;
+      const terminal = done.status !== 'pending';
+      await trx('nhi_steps')
+        .where('id', done.stepId)
+        .update({
+          status: done.status,
+          outcome: done.outcome ?? current.outcome,
+          last_error: done.lastError === undefined ? current.last_error : done.lastError,
+          not_before: done.notBefore ? iso(done.notBefore) : null,
+          lease_owner: null,
+          lease_expires_at: null,
+          finished_at: terminal ? iso(done.now) : null,
+        });
+      if (done.anchorPatch && current.anchor_id) {
+        await trx('nhi_anchors').where('id', current.anchor_id).update(done.anchorPatch);
+      }
+      for (const fact of done.evidence ?? []) {
+        facts.push({ ...fact, retirementId: step.retirement_id, at: iso(done.now) });
+      }
+    });
+    return held;
+  }
+
+  /**
+   * The seal step: decides completion (fail closed) and, when complete,
+   * closes the chain with a completion record that names the head hash.
+   */
+  async seal(stepId: string, workerId: string, now: Date): Promise<CompletionCheck | undefined> {
+    const step = await this.db<StepRow>('nhi_steps').where('id', stepId).first();
+    if (!step) return undefined;
+    let check: CompletionCheck | undefined;
+    await this.mutate(step.retirement_id, 'engine', now, async (trx, facts) => {
+      const current = await trx<StepRow>('nhi_steps')
+        .where({ id: stepId, lease_owner: workerId, status: 'running' })
+        .first();
+      if (!current) return;
+      const steps = (await trx<StepRow>('nhi_steps').where('retirement_id', step.retirement_id)).map(
+        toState,
+      );
+      const exceptions = (
+        await trx<ExceptionRow>('nhi_exceptions').where('retirement_id', step.retirement_id)
+      ).map(exceptionFromRow);
+      check = evaluateCompletion(
+        steps.filter(s => s.id !== stepId),
+        exceptions,
+        now,
+      );
+      const head = await trx('nhi_evidence')
+        .where('retirement_id', step.retirement_id)
+        .orderBy('seq', 'desc')
+        .first('seq', 'hash');
+      await trx('nhi_steps')
+        .where('id', stepId)
+        .update({
+          status: check.complete ? 'succeeded' : 'failed',
+          last_error: check.complete
+            ? null
+            : `${check.unresolved.length} trust anchor(s) are neither verified, attested nor excepted: ${check.unresolved.join(', ')}`,
+          lease_owner: null,
+          lease_expires_at: null,
+          finished_at: iso(now),
+        });
+      if (check.complete) {
+        await trx('nhi_retirements').where('id', step.retirement_id).update({
+          status: 'completed',
+          status_reason: null,
+          active_entity_ref: null,
+          completed_at: iso(now),
+          updated_at: iso(now),
+        });
+        facts.push({
+          retirementId: step.retirement_id,
+          kind: 'completion',
+          stepId,
+          actor: 'engine',
+          at: iso(now),
+          summary: `Completed: ${check.verifiedBySystem} verified untrusted by their systems, ${check.attested} attested by owners (unverified by a system), ${check.excepted} under approved exceptions`,
+          data: {
+            verifiedBySystem: check.verifiedBySystem,
+            attestedUnverifiedBySystem: check.attested,
+            excepted: check.excepted,
+            chainHeadBeforeSeal: head?.hash ?? null,
+            recordsBeforeSeal: head ? Number(head.seq) : 0,
+          },
+        });
+      }
+    });
+    return check;
+  }
+
+  /** Lets quarantines whose time is up go on to the final revoke. */
+  async endExpiredQuarantines(now: Date): Promise<string[]> {
+    const rows = await this.db<RetirementRow>('nhi_retirements')
+      .where('status', 'quarantined')
+      .where('quarantine_until', '<=', iso(now))
+      .select('id');
+    for (const { id } of rows) {
+      await this.mutate(id, 'scheduler', now, async () => undefined);
+    }
+    return rows.map(r => r.id);
+  }
+
+  // ---- people's actions --------------------------------------------------
+
+  async cancel(id: string, actor: string, reason: string, now: Date): Promise<void> {
+    await this.mutate(id, actor, now, async (trx, facts, r) => {
+      if (!ACTIVE.includes(r.status as RetirementStatus)) {
+        throw new ConflictError(`Retirement ${id} is ${r.status}: only an active one can be cancelled`);
+      }
+      await trx('nhi_steps')
+        .where('retirement_id', id)
+        .whereIn('status', ['pending', 'waiting'])
+        .update({ status: 'cancelled', finished_at: iso(now) });
+      await trx('nhi_retirements').where('id', id).update({
+        status: 'cancelled',
+        status_reason: reason,
+        active_entity_ref: null,
+        updated_at: iso(now),
+      });
+      facts.push(statusFact(id, actor, now, 'cancelled', `Cancelled by ${actor}: ${reason}`));
+    });
+  }
+
+  async retry(id: string, actor: string, now: Date): Promise<void> {
+    await this.mutate(id, actor, now, async (trx, facts, r) => {
+      if (r.status !== 'needs-attention') {
+        throw new ConflictError(`Retirement ${id} is ${r.status}: only one that needs attention can be retried`);
+      }
+      const count = await trx('nhi_steps')
+        .where({ retirement_id: id, status: 'failed' })
+        .update({
+          status: 'pending',
+          attempts: 0,
+          not_before: null,
+          first_attempt_at: null,
+          finished_at: null,
+        });
+      await trx('nhi_retirements').where('id', id).update({ status: 'running', updated_at: iso(now) });
+      r.status = 'running';
+      facts.push(statusFact(id, actor, now, 'running', `${count} failed step(s) retried by ${actor}`));
+    });
+  }
+
+  async release(id: string, actor: string, now: Date): Promise<void> {
+    await this.mutate(id, actor, now, async (trx, facts, r) => {
+      if (r.mode !== 'quarantine' || !ACTIVE.includes(r.status as RetirementStatus)) {
+        throw new ConflictError(`Retirement ${id} is not an active quarantine`);
+      }
+      if (r.released) return;
+      await trx('nhi_retirements').where('id', id).update({ released: true, updated_at: iso(now) });
+      r.released = true;
+      facts.push(
+        statusFact(id, actor, now, r.status, `Quarantine ended early by ${actor}: the final revoke may run`),
+      );
+    });
+  }
+
+  async setHold(id: string, actor: string, hold: boolean, reason: string, now: Date): Promise<void> {
+    await this.mutate(id, actor, now, async (trx, facts, r) => {
+      if (!ACTIVE.includes(r.status as RetirementStatus)) {
+        throw new ConflictError(`Retirement ${id} is ${r.status}: a legal hold only applies to an active one`);
+      }
+      if (Boolean(r.legal_hold) === hold) return;
+      await trx('nhi_retirements')
+        .where('id', id)
+        .update({ legal_hold: hold, hold_reason: hold ? reason : null, updated_at: iso(now) });
+      facts.push({
+        retirementId: id,
+        kind: 'hold',
+        actor,
+        at: iso(now),
+        summary: hold
+          ? `Legal hold placed by ${actor}: final revocation blocked (${reason})`
+          : `Legal hold lifted by ${actor}${reason ? ` (${reason})` : ''}`,
+        data: { legalHold: hold, reason },
+      });
+    });
+  }
+
+  async requestException(input: {
+    id: string;
+    retirementId: string;
+    stepId: string;
+    justification: string;
+    expiresAt: Date;
+    actor: string;
+    now: Date;
+  }): Promise<StepException> {
+    await this.mutate(input.retirementId, input.actor, input.now, async (trx, facts, r) => {
+      if (!ACTIVE.includes(r.status as RetirementStatus)) {
+        throw new ConflictError(`Retirement ${input.retirementId} is ${r.status}: exceptions apply to active ones`);
+      }
+      const step = await this.stepIn(trx, input.retirementId, input.stepId);
+      if (!step.anchor_id) {
+        throw new ConflictError('This step concerns no trust anchor: there is nothing to except');
+      }
+      if (step.status === 'succeeded') {
+        throw new ConflictError('This step already succeeded: it needs no exception');
+      }
+      const open = await trx('nhi_exceptions')
+        .where({ step_id: input.stepId })
+        .whereIn('status', ['requested', 'approved'])
+        .first();
+      if (open) {
+        throw new ConflictError(`This step already has a ${open.status} exception (${open.id})`);
+      }
+      await trx('nhi_exceptions').insert({
+        id: input.id,
+        retirement_id: input.retirementId,
+        step_id: input.stepId,
+        anchor_id: step.anchor_id,
+        justification: input.justification,
+        expires_at: iso(input.expiresAt),
+        requested_by: input.actor,
+        requested_at: iso(input.now),
+        status: 'requested',
+      });
+      facts.push({
+        retirementId: input.retirementId,
+        kind: 'exception',
+        stepId: input.stepId,
+        anchorId: step.anchor_id,
+        actor: input.actor,
+        at: iso(input.now),
+        summary: `Exception requested by ${input.actor} until ${iso(input.expiresAt)}: ${input.justification}`,
+        data: { exceptionId: input.id, decision: 'requested', expiresAt: iso(input.expiresAt), justification: input.justification },
+      });
+    });
+    return (await this.getException(input.id))!;
+  }
+
+  /** Four-eyes: the requester of an exception can never decide it. */
+  async decideException(input: {
+    retirementId: string;
+    stepId: string;
+    approve: boolean;
+    note: string;
+    actor: string;
+    now: Date;
+  }): Promise<StepException> {
+    let exceptionId = '';
+    await this.mutate(input.retirementId, input.actor, input.now, async (trx, facts) => {
+      await this.stepIn(trx, input.retirementId, input.stepId);
+      const row = await trx<ExceptionRow>('nhi_exceptions')
+        .where({ step_id: input.stepId, status: 'requested' })
+        .first();
+      if (!row) {
+        throw new NotFoundError('This step has no exception waiting for a decision');
+      }
+      exceptionId = row.id;
+      if (row.requested_by === input.actor) {
+        throw new NotAllowedError(
+          'You requested this exception: another approver must decide it (four-eyes rule)',
+        );
+      }
+      if (input.approve && new Date(row.expires_at) <= input.now) {
+        throw new ConflictError('This exception has already expired: request a new one with a later expiry');
+      }
+      await trx('nhi_exceptions').where('id', row.id).update({
+        status: input.approve ? 'approved' : 'rejected',
+        decided_by: input.actor,
+        decided_at: iso(input.now),
+        decision_note: input.note || null,
+      });
+      if (input.approve) {
+        await trx('nhi_steps')
+          .where({ retirement_id: input.retirementId, anchor_id: row.anchor_id })
+          .whereIn('status', ['pending', 'waiting', 'failed'])
+          .update({ status: 'excepted', finished_at: iso(input.now) });
+        await trx('nhi_anchors').where('id', row.anchor_id!).update({ status: 'excepted' });
+      }
+      facts.push({
+        retirementId: input.retirementId,
+        kind: 'exception',
+        stepId: input.stepId,
+        anchorId: row.anchor_id ?? undefined,
+        actor: input.actor,
+        at: iso(input.now),
+        summary: `Exception ${input.approve ? 'approved' : 'rejected'} by ${input.actor} (requested by ${row.requested_by}, expires ${row.expires_at})${input.note ? `: ${input.note}` : ''}`,
+        data: {
+          exceptionId: row.id,
+          decision: input.approve ? 'approved' : 'rejected',
+          requestedBy: row.requested_by,
+          expiresAt: row.expires_at,
+          justification: row.justification,
+          note: input.note,
+        },
+      });
+    });
+    return (await this.getException(exceptionId))!;
+  }
+
+  async attest(input: {
+    retirementId: string;
+    stepId: string;
+    note: string;
+    actor: string;
+    now: Date;
+  }): Promise<void> {
+    await this.mutate(input.retirementId, input.actor, input.now, async (trx, facts, r) => {
+      if (!ACTIVE.includes(r.status as RetirementStatus)) {
+        throw new ConflictError(`Retirement ${input.retirementId} is ${r.status}: nothing to attest`);
+      }
+      const step = await this.stepIn(trx, input.retirementId, input.stepId);
+      if (step.action !== 'attest') {
+        throw new ConflictError(`This step (${step.action}) is done by a system, not attested by a person`);
+      }
+      if (step.status !== 'waiting') {
+        throw new ConflictError(`This step is ${step.status}: only a waiting step can be attested`);
+      }
+      await trx('nhi_steps').where('id', step.id).update({
+        status: 'succeeded',
+        outcome: 'attested',
+        finished_at: iso(input.now),
+      });
+      if (step.anchor_id) {
+        await trx('nhi_anchors')
+          .where('id', step.anchor_id)
+          .update({ status: step.stage === STAGE.secrets ? 'rotated' : 'revoked' });
+      }
+      facts.push({
+        retirementId: input.retirementId,
+        kind: 'attestation',
+        stepId: step.id,
+        anchorId: step.anchor_id ?? undefined,
+        actor: input.actor,
+        at: iso(input.now),
+        summary: `Attested by ${input.actor} (not verified by a system): ${input.note}`,
+        data: { note: input.note, verifiedBySystem: false },
+      });
+    });
+  }
+
+  // ---- internals ---------------------------------------------------------
+
+  /**
+   * The one way state changes: lock the retirement, apply `change`, let the
+   * engine's rules move the retirement on, append the evidence, commit.
+   */
+  private async mutate(
+    retirementId: string,
+    actor: string,
+    now: Date,
+    change: (
+      trx: Knex.Transaction,
+      facts: EvidenceFacts[],
+      retirement: RetirementRow,
+    ) => Promise<void>,
+  ): Promise<void> {
+    const written = await inTransaction(this.db, async trx => {
+      const facts: EvidenceFacts[] = [];
+      const row = await forUpdate(
+        trx,
+        trx<RetirementRow>('nhi_retirements').where('id', retirementId),
+      ).first();
+      if (!row) {
+        throw new NotFoundError(`No retirement with id ${retirementId}`);
+      }
+      await change(trx, facts, row);
+      const fresh = (await trx<RetirementRow>('nhi_retirements').where('id', retirementId).first())!;
+      const steps = (await trx<StepRow>('nhi_steps').where('retirement_id', retirementId)).map(toState);
+      const next = decideTransition(
+        {
+          status: fresh.status as RetirementStatus,
+          mode: fresh.mode as RetirementMode,
+          currentStage: fresh.current_stage,
+          released: Boolean(fresh.released),
+          quarantineUntil: fresh.quarantine_until ?? undefined,
+        },
+        steps,
+        now,
+      );
+      if (next) {
+        await trx('nhi_retirements').where('id', retirementId).update({
+          status: next.status,
+          current_stage: next.currentStage,
+          status_reason: next.statusReason ?? null,
+          updated_at: iso(now),
+        });
+        if (next.status !== fresh.status) {
+          facts.push(
+            statusFact(
+              retirementId,
+              actor,
+              now,
+              next.status,
+              describeStatus(next.status, fresh, next.statusReason),
+            ),
+          );
+        }
+      }
+      return this.append(trx, facts);
+    });
+    if (written.length) this.onEvidence(written);
+  }
+
+  private append(trx: Knex.Transaction, facts: EvidenceFacts[]) {
+    return facts.length ? appendEvidence(trx, facts) : Promise.resolve([]);
+  }
+
+  private async stepIn(trx: Knex.Transaction, retirementId: string, stepId: string): Promise<StepRow> {
+    const step = await trx<StepRow>('nhi_steps').where({ id: stepId, retirement_id: retirementId }).first();
+    if (!step) {
+      throw new NotFoundError(`Retirement ${retirementId} has no step ${stepId}`);
+    }
+    return step;
+  }
+
+  private async getException(id: string): Promise<StepException | undefined> {
+    const row = await this.db<ExceptionRow>('nhi_exceptions').where('id', id).first();
+    return row ? exceptionFromRow(row) : undefined;
+  }
+
+  private async stepsOf(retirementId: string): Promise<RetirementStep[]> {
+    const rows = await this.db<StepRow>('nhi_steps')
+      .where('retirement_id', retirementId)
+      .orderBy([{ column: 'stage' }, { column: 'id' }]);
+    const anchors = new Map(
+      (await this.getAnchors([...new Set(rows.map(r => r.anchor_id).filter((x): x is string => !!x))])).map(
+        a => [a.id, a],
+      ),
+    );
+    const exceptions = new Map<string, StepException>();
+    for (const row of await this.db<ExceptionRow>('nhi_exceptions')
+      .where('retirement_id', retirementId)
+      .orderBy('requested_at', 'asc')) {
+      exceptions.set(row.step_id, exceptionFromRow(row));
+    }
+    return rows.map(r =>
+      stepFromRow(r, r.anchor_id ? anchors.get(r.anchor_id) : undefined, exceptions.get(r.id)),
+    );
+  }
+
+  private async progressOf(ids: string[]): Promise<[Map<string, Retirement['progress']>]> {
+    const map = new Map<string, Retirement['progress']>();
+    for (const id of ids) map.set(id, { total: 0, done: 0, failed: 0, anchors: 0, verified: 0 });
+    if (ids.length === 0) return [map];
+    const rows: { retirement_id: string; stage: number; status: string; outcome: string | null; n: number | string }[] =
+      await this.db('nhi_steps')
+        .whereIn('retirement_id', ids)
+        .select('retirement_id', 'stage', 'status', 'outcome')
+        .count({ n: '*' })
+        .groupBy('retirement_id', 'stage', 'status', 'outcome');
+    for (const row of rows) {
+      const p = map.get(row.retirement_id)!;
+      const n = Number(row.n);
+      p.total += n;
+      if (row.status === 'succeeded' || row.status === 'excepted') p.done += n;
+      if (row.status === 'failed') p.failed += n;
+      if (row.stage === STAGE.verify) {
+        p.anchors += n;
+        if (
+          (row.status === 'succeeded' && (row.outcome === 'untrusted' || row.outcome === 'attested')) ||
+          row.status === 'excepted'
+        ) {
+          p.verified += n;
+        }
+      }
+    }
+    return [map];
+  }
+}
+
+function toState(row: StepRow): StepState {
+  return {
+    id: row.id,
+    anchorId: row.anchor_id ?? undefined,
+    stage: row.stage,
+    action: row.action as StepState['action'],
+    status: row.status as StepStatus,
+    outcome: row.outcome ?? undefined,
+    lastError: row.last_error ?? undefined,
+  };
+}
+
+function statusFact(
+  retirementId: string,
+  actor: string,
+  now: Date,
+  status: string,
+  summary: string,
+): EvidenceFacts {
+  return { retirementId, kind: 'status', actor, at: iso(now), summary, data: { status } };
+}
+
+function describeStatus(status: RetirementStatus, before: RetirementRow, reason?: string): string {
+  switch (status) {
+    case 'running':
+      return before.status === 'pending' ? 'Retirement started' : 'Retirement running again';
+    case 'quarantined':
+      return `Identity disabled and proven so; quarantined until ${before.quarantine_until}, then revoked for good`;
+    case 'needs-attention':
+      return `Needs attention: ${reason}`;
+    default:
+      return `Status: ${status}`;
+  }
+}
+
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw new InputError('The cursor is not one this API returned: start again without it');
+}
+

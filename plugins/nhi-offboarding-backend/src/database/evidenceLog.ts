@@ -1,0 +1,42 @@
+import type { Knex } from 'knex';
+import type { EvidenceRecord } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import { chainEvidence, EvidenceFacts } from '../evidence';
+import { EvidenceRow, evidenceFromRow, evidenceToRow } from './tables';
+
+/**
+ * Appends facts to a retirement's evidence chain inside the caller's
+ * transaction, so a record is written exactly when the state change it
+ * proves is. The caller holds the retirement row lock (see forUpdate).
+ */
+export async function appendEvidence(
+  trx: Knex.Transaction,
+  facts: EvidenceFacts[],
+): Promise<EvidenceRecord[]> {
+  const written: EvidenceRecord[] = [];
+  const heads = new Map<string, Pick<EvidenceRecord, 'seq' | 'hash'> | undefined>();
+  for (const fact of facts) {
+    let head = heads.get(fact.retirementId);
+    if (!heads.has(fact.retirementId)) {
+      const row = await trx<EvidenceRow>('nhi_evidence')
+        .where('retirement_id', fact.retirementId)
+        .orderBy('seq', 'desc')
+        .first('seq', 'hash');
+      head = row ? { seq: Number(row.seq), hash: row.hash } : undefined;
+    }
+    const record = chainEvidence(fact, head);
+    await trx('nhi_evidence').insert(evidenceToRow(record));
+    heads.set(fact.retirementId, record);
+    written.push(record);
+  }
+  return written;
+}
+
+export async function readEvidence(
+  db: Knex,
+  retirementId: string,
+): Promise<EvidenceRecord[]> {
+  const rows = await db<EvidenceRow>('nhi_evidence')
+    .where('retirement_id', retirementId)
+    .orderBy('seq', 'asc');
+  return rows.map(evidenceFromRow);
+}

@@ -1,0 +1,269 @@
+import type {
+  AnchorStatus,
+  EvidenceKind,
+  EvidenceRecord,
+  Retirement,
+  RetirementMode,
+  RetirementStatus,
+  RetirementStep,
+  StepAction,
+  StepException,
+  StepPhase,
+  StepStatus,
+  TrustAnchor,
+  TrustAnchorKind,
+  VerificationOutcome,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
+
+/* Row shapes of the tables created in ../../migrations, and their mappers. */
+
+export interface AnchorRow {
+  id: string;
+  entity_ref: string;
+  provider_id: string;
+  kind: string;
+  external_id: string;
+  display_name: string;
+  fingerprint: string | null;
+  scopes: string;
+  owner: string | null;
+  shared_with: string;
+  manual: boolean | number;
+  source_created_at: string | null;
+  last_used_at: string | null;
+  expires_at: string | null;
+  status: string;
+  discovered_at: string;
+  discovered_by: string;
+  last_verified_at: string | null;
+  last_verified_by: string | null;
+  last_verification: string | null;
+}
+
+export interface RetirementRow {
+  id: string;
+  entity_ref: string;
+  active_entity_ref: string | null;
+  mode: string;
+  reason: string;
+  status: string;
+  status_reason: string | null;
+  requested_by: string;
+  legal_hold: boolean | number;
+  hold_reason: string | null;
+  quarantine_days: number | null;
+  quarantine_until: string | null;
+  released: boolean | number;
+  current_stage: number;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+export interface StepRow {
+  id: string;
+  retirement_id: string;
+  anchor_id: string | null;
+  stage: number;
+  phase: number;
+  action: string;
+  manual: boolean | number;
+  after_quarantine: boolean | number;
+  rationale: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  outcome: string | null;
+  not_before: string | null;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  first_attempt_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface ExceptionRow {
+  id: string;
+  retirement_id: string;
+  step_id: string;
+  anchor_id: string | null;
+  justification: string;
+  expires_at: string;
+  requested_by: string;
+  requested_at: string;
+  status: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_note: string | null;
+}
+
+export interface EvidenceRow {
+  retirement_id: string;
+  seq: number;
+  kind: string;
+  step_id: string | null;
+  anchor_id: string | null;
+  actor: string;
+  at: string;
+  summary: string;
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+export function anchorFromRow(row: AnchorRow): TrustAnchor {
+  return {
+    id: row.id,
+    entityRef: row.entity_ref,
+    providerId: row.provider_id,
+    kind: row.kind as TrustAnchorKind,
+    externalId: row.external_id,
+    displayName: row.display_name,
+    fingerprint: opt(row.fingerprint),
+    scopes: JSON.parse(row.scopes),
+    owner: opt(row.owner),
+    sharedWith: JSON.parse(row.shared_with),
+    manual: Boolean(row.manual),
+    createdAt: opt(row.source_created_at),
+    lastUsedAt: opt(row.last_used_at),
+    expiresAt: opt(row.expires_at),
+    status: row.status as AnchorStatus,
+    discoveredAt: row.discovered_at,
+    discoveredBy: row.discovered_by,
+    lastVerifiedAt: opt(row.last_verified_at),
+    lastVerifiedBy: opt(row.last_verified_by),
+    lastVerification: opt(row.last_verification) as
+      | VerificationOutcome
+      | undefined,
+  };
+}
+
+export function anchorToRow(anchor: TrustAnchor): AnchorRow {
+  return {
+    id: anchor.id,
+    entity_ref: anchor.entityRef,
+    provider_id: anchor.providerId,
+    kind: anchor.kind,
+    external_id: anchor.externalId,
+    display_name: anchor.displayName,
+    fingerprint: anchor.fingerprint ?? null,
+    scopes: JSON.stringify(anchor.scopes),
+    owner: anchor.owner ?? null,
+    shared_with: JSON.stringify(anchor.sharedWith),
+    manual: anchor.manual,
+    source_created_at: anchor.createdAt ?? null,
+    last_used_at: anchor.lastUsedAt ?? null,
+    expires_at: anchor.expiresAt ?? null,
+    status: anchor.status,
+    discovered_at: anchor.discoveredAt,
+    discovered_by: anchor.discoveredBy,
+    last_verified_at: anchor.lastVerifiedAt ?? null,
+    last_verified_by: anchor.lastVerifiedBy ?? null,
+    last_verification: anchor.lastVerification ?? null,
+  };
+}
+
+export function retirementFromRow(
+  row: RetirementRow,
+  progress: Retirement['progress'],
+): Retirement {
+  return {
+    id: row.id,
+    entityRef: row.entity_ref,
+    mode: row.mode as RetirementMode,
+    reason: row.reason,
+    status: row.status as RetirementStatus,
+    statusReason: opt(row.status_reason),
+    requestedBy: row.requested_by,
+    legalHold: Boolean(row.legal_hold),
+    holdReason: opt(row.hold_reason),
+    quarantineDays: opt(row.quarantine_days),
+    quarantineUntil: opt(row.quarantine_until),
+    released: Boolean(row.released),
+    currentStage: row.current_stage,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    completedAt: opt(row.completed_at),
+    progress,
+  };
+}
+
+export function stepFromRow(
+  row: StepRow,
+  anchor: TrustAnchor | undefined,
+  exception: StepException | undefined,
+): RetirementStep {
+  return {
+    id: row.id,
+    retirementId: row.retirement_id,
+    anchorId: opt(row.anchor_id),
+    anchorName: anchor?.displayName,
+    anchorKind: anchor?.kind,
+    providerId: anchor?.providerId,
+    stage: row.stage,
+    phase: row.phase as StepPhase,
+    action: row.action as StepAction,
+    manual: Boolean(row.manual),
+    afterQuarantine: Boolean(row.after_quarantine),
+    rationale: row.rationale,
+    status: row.status as StepStatus,
+    attempts: row.attempts,
+    lastError: opt(row.last_error),
+    outcome: opt(row.outcome) as RetirementStep['outcome'],
+    notBefore: opt(row.not_before),
+    startedAt: opt(row.started_at),
+    finishedAt: opt(row.finished_at),
+    exception,
+  };
+}
+
+export function exceptionFromRow(row: ExceptionRow): StepException {
+  return {
+    id: row.id,
+    retirementId: row.retirement_id,
+    stepId: row.step_id,
+    anchorId: opt(row.anchor_id),
+    justification: row.justification,
+    expiresAt: row.expires_at,
+    requestedBy: row.requested_by,
+    requestedAt: row.requested_at,
+    status: row.status as StepException['status'],
+    decidedBy: opt(row.decided_by),
+    decidedAt: opt(row.decided_at),
+    decisionNote: opt(row.decision_note),
+  };
+}
+
+export function evidenceFromRow(row: EvidenceRow): EvidenceRecord {
+  return {
+    retirementId: row.retirement_id,
+    seq: Number(row.seq),
+    kind: row.kind as EvidenceKind,
+    stepId: opt(row.step_id),
+    anchorId: opt(row.anchor_id),
+    actor: row.actor,
+    at: row.at,
+    summary: row.summary,
+    data: JSON.parse(row.data),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export function evidenceToRow(record: EvidenceRecord): EvidenceRow {
+  return {
+    retirement_id: record.retirementId,
+    seq: record.seq,
+    kind: record.kind,
+    step_id: record.stepId ?? null,
+    anchor_id: record.anchorId ?? null,
+    actor: record.actor,
+    at: record.at,
+    summary: record.summary,
+    data: JSON.stringify(record.data),
+    prev_hash: record.prevHash,
+    hash: record.hash,
+  };
+}

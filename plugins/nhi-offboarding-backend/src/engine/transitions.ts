@@ -1,0 +1,148 @@
+import type {
+  RetirementMode,
+  RetirementStatus,
+  StepAction,
+  StepException,
+  StepStatus,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import { FINAL_STAGE } from '../planning/stages';
+
+/* Pure decisions of the engine, kept apart from the database so they can be
+ * read and tested on their own. */
+
+export interface StepState {
+  id: string;
+  anchorId?: string;
+  stage: number;
+  action: StepAction;
+  status: StepStatus;
+  outcome?: string;
+  lastError?: string;
+}
+
+export interface RetirementState {
+  status: RetirementStatus;
+  mode: RetirementMode;
+  currentStage: number;
+  released: boolean;
+  quarantineUntil?: string;
+}
+
+export interface Transition {
+  status: RetirementStatus;
+  currentStage: number;
+  statusReason?: string;
+}
+
+const OPEN: StepStatus[] = ['pending', 'running', 'waiting'];
+
+export function isOpen(status: StepStatus): boolean {
+  return OPEN.includes(status);
+}
+
+/**
+ * Where a retirement goes next given its steps, or undefined when it stays.
+ * Completion itself is decided by the seal step (see evaluateCompletion).
+ */
+export function decideTransition(
+  retirement: RetirementState,
+  steps: StepState[],
+  now: Date,
+): Transition | undefined {
+  if (
+    !['pending', 'running', 'quarantined', 'needs-attention'].includes(
+      retirement.status,
+    )
+  ) {
+    return undefined;
+  }
+  const failed = steps.filter(s => s.status === 'failed');
+  if (failed.length > 0) {
+    return {
+      status: 'needs-attention',
+      currentStage: retirement.currentStage,
+      statusReason: `${failed.length} step(s) failed. First: ${
+        failed[0].lastError ?? 'no reason recorded'
+      }`,
+    };
+  }
+  const open = steps.filter(s => isOpen(s.status));
+  const nextStage = open.length
+    ? Math.min(...open.map(s => s.stage))
+    : retirement.currentStage;
+  const quarantineRunning =
+    retirement.mode === 'quarantine' &&
+    !retirement.released &&
+    !!retirement.quarantineUntil &&
+    new Date(retirement.quarantineUntil) > now;
+  const status: RetirementStatus =
+    nextStage >= FINAL_STAGE && quarantineRunning ? 'quarantined' : 'running';
+  if (status === retirement.status && nextStage === retirement.currentStage) {
+    return undefined;
+  }
+  return { status, currentStage: nextStage };
+}
+
+export interface CompletionCheck {
+  complete: boolean;
+  verifiedBySystem: number;
+  attested: number;
+  excepted: number;
+  /** Anchors that are neither verified, attested nor covered by an exception. */
+  unresolved: string[];
+}
+
+/**
+ * Fail closed: complete only when every anchor was verified untrusted by its
+ * system, attested by its owner (manual anchors), or is covered by an
+ * approved exception that has not expired.
+ */
+export function evaluateCompletion(
+  steps: StepState[],
+  exceptions: Pick<StepException, 'anchorId' | 'status' | 'expiresAt'>[],
+  now: Date,
+): CompletionCheck {
+  const anchorIds = new Set(
+    steps.filter(s => s.anchorId).map(s => s.anchorId as string),
+  );
+  const result: CompletionCheck = {
+    complete: false,
+    verifiedBySystem: 0,
+    attested: 0,
+    excepted: 0,
+    unresolved: [],
+  };
+  for (const anchorId of anchorIds) {
+    const own = steps.filter(s => s.anchorId === anchorId);
+    const excepted = exceptions.some(
+      e =>
+        e.anchorId === anchorId &&
+        e.status === 'approved' &&
+        new Date(e.expiresAt) > now,
+    );
+    const finalVerify = own
+      .filter(s => s.action === 'verify')
+      .sort((a, b) => b.stage - a.stage)[0];
+    const attests = own.filter(s => s.action === 'attest');
+    if (excepted && own.every(s => s.status === 'excepted' || s.status === 'succeeded')) {
+      result.excepted++;
+    } else if (
+      finalVerify &&
+      finalVerify.status === 'succeeded' &&
+      finalVerify.outcome === 'untrusted' &&
+      attests.every(s => s.status === 'succeeded')
+    ) {
+      result.verifiedBySystem++;
+    } else if (
+      !finalVerify &&
+      attests.length > 0 &&
+      attests.every(s => s.status === 'succeeded' && s.outcome === 'attested')
+    ) {
+      result.attested++;
+    } else {
+      result.unresolved.push(anchorId);
+    }
+  }
+  result.complete = result.unresolved.length === 0;
+  return result;
+}

@@ -1,0 +1,9 @@
+export { canonicalJson } from './canonicalJson';
+export {
+  GENESIS_HASH,
+  chainEvidence,
+  hashEvidence,
+  verifyEvidenceChain,
+} from './evidenceChain';
+export type { EvidenceFacts } from './evidenceChain';
+export { evidenceToCsv } from './evidenceCsv';

@@ -1,0 +1,160 @@
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import {
+  nhiOffboardingProvidersExtensionPoint,
+  TrustAnchorProvider,
+  TrustAnchorProviderFactory,
+} from '@nhi-offboarding/plugin-nhi-offboarding-node';
+import { applyDatabaseMigrations } from './database/migrations';
+import { RetirementStore } from './database/RetirementStore';
+import { AnchorDiscovery } from './discovery/AnchorDiscovery';
+import { RetirementEngine } from './engine/RetirementEngine';
+import { readEngineOptions } from './engine/readEngineOptions';
+import { ProviderRegistry } from './providers/ProviderRegistry';
+import { CatalogProvider } from './providers/catalog/CatalogProvider';
+import { postgresProviderFactory } from './providers/postgres';
+import { RetirementService } from './service/RetirementService';
+import { createRouter } from './service/router';
+
+/** Provider types this plugin brings; modules add more. */
+const BUILT_IN_FACTORIES: [string, TrustAnchorProviderFactory][] = [
+  ['postgres', postgresProviderFactory],
+];
+
+/**
+ * NHI Offboarding backend plugin: discovers trust anchors, runs retirements
+ * durably and keeps their hash-chained evidence.
+ * @public
+ */
+export const nhiOffboardingPlugin = createBackendPlugin({
+  pluginId: 'nhi-offboarding',
+  register(env) {
+    const factories = new Map<string, TrustAnchorProviderFactory>(BUILT_IN_FACTORIES);
+    const added: TrustAnchorProvider[] = [];
+    env.registerExtensionPoint(nhiOffboardingProvidersExtensionPoint, {
+      addProviderFactory(type, factory) {
+        if (factories.has(type)) {
+          throw new Error(`NHI Offboarding provider type "${type}" is registered twice`);
+        }
+        factories.set(type, factory);
+      },
+      addProvider(provider) {
+        added.push(provider);
+      },
+    });
+
+    env.registerInit({
+      deps: {
+        config: coreServices.rootConfig,
+        logger: coreServices.logger,
+        database: coreServices.database,
+        scheduler: coreServices.scheduler,
+        auditor: coreServices.auditor,
+        permissions: coreServices.permissions,
+        httpAuth: coreServices.httpAuth,
+        httpRouter: coreServices.httpRouter,
+        auth: coreServices.auth,
+        lifecycle: coreServices.lifecycle,
+        catalog: catalogServiceRef,
+      },
+      async init(deps) {
+        const { config, logger, database, scheduler, auditor, catalog, auth, lifecycle } = deps;
+        const db = await database.getClient();
+        if (!database.migrations?.skip) {
+          await applyDatabaseMigrations(db);
+        }
+
+        let registry: ProviderRegistry | undefined;
+        const catalogProvider = new CatalogProvider(catalog, auth, id =>
+          Boolean(registry?.get(id) && !registry.get(id)!.manual),
+        );
+        registry = await ProviderRegistry.fromConfig({
+          config,
+          logger,
+          factories,
+          providers: [catalogProvider, ...added],
+        });
+        logger.info(
+          `NHI Offboarding providers: ${registry
+            .info()
+            .map(p => `${p.id} (${p.type}${p.simulated ? ', simulated' : ''})`)
+            .join(', ')}`,
+        );
+
+        // The same facts as the evidence table, for Backstage's audit log.
+        const store = new RetirementStore(db, records => {
+          for (const record of records) {
+            auditor
+              .createEvent({
+                eventId: 'evidence',
+                severityLevel: 'medium',
+                meta: {
+                  retirementId: record.retirementId,
+                  seq: record.seq,
+                  kind: record.kind,
+                  actor: record.actor,
+                  summary: record.summary,
+                  hash: record.hash,
+                },
+              })
+              .then(event => event.success())
+              .catch(error => logger.warn(`Auditor event failed: ${error}`));
+          }
+        });
+
+        const engineOptions = readEngineOptions(config);
+        const engine = new RetirementEngine(store, registry, logger.child({ component: 'engine' }), engineOptions);
+        const discovery = new AnchorDiscovery({ catalog, auth, providers: registry, store, logger });
+        const service = new RetirementService({
+          store,
+          discovery,
+          providers: registry,
+          onWork: () => engine.wake(),
+        });
+
+        if (config.getOptionalBoolean('nhiOffboarding.engine.enabled') !== false) {
+          lifecycle.addStartupHook(() => engine.start());
+        }
+        lifecycle.addShutdownHook(async () => {
+          await engine.stop();
+          await registry!.close();
+        });
+
+        await scheduler.scheduleTask({
+          id: 'nhi-offboarding-quarantine-expiry',
+          frequency: { minutes: 1 },
+          timeout: { minutes: 1 },
+          initialDelay: { seconds: 10 },
+          fn: async () => {
+            const ended = await store.endExpiredQuarantines(new Date());
+            if (ended.length) {
+              logger.info(`Quarantine over for ${ended.length} retirement(s): final revoke starts`);
+              engine.wake();
+            }
+          },
+        });
+
+        deps.httpRouter.use(
+          await createRouter({
+            httpAuth: deps.httpAuth,
+            auth,
+            permissions: deps.permissions,
+            auditor,
+            catalog,
+            store,
+            discovery,
+            service,
+            providers: registry,
+            retiredLifecycles: config.getOptionalStringArray('nhiOffboarding.retiredLifecycles') ?? [
+              'retired',
+              'decommissioned',
+            ],
+          }),
+        );
+      },
+    });
+  },
+});

@@ -1,0 +1,150 @@
+import { randomUUID } from 'crypto';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import type {
+  PlannedStep,
+  Retirement,
+  RetirementMode,
+  StepException,
+  TrustAnchor,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import type { RetirementStore } from '../database/RetirementStore';
+import type { AnchorDiscovery, DiscoveryProblem } from '../discovery/AnchorDiscovery';
+import type { ProviderRegistry } from '../providers/ProviderRegistry';
+import { planRetirement } from '../planning/planRetirement';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * What the API can do, without HTTP and without permission checks (the
+ * router does those): discovery, planning, starting and steering runs.
+ */
+export class RetirementService {
+  constructor(
+    private readonly options: {
+      store: RetirementStore;
+      discovery: AnchorDiscovery;
+      providers: ProviderRegistry;
+      /** Called after a change that gives the engine work. */
+      onWork: () => void;
+      clock?: () => Date;
+    },
+  ) {}
+
+  private now(): Date {
+    return this.options.clock?.() ?? new Date();
+  }
+
+  /** Stored anchors; discovered first when asked to or when none are stored yet. */
+  async anchorsOf(
+    entity: Entity,
+    refresh: boolean,
+  ): Promise<{ items: TrustAnchor[]; problems: DiscoveryProblem[] }> {
+    if (!refresh) {
+      const items = await this.options.store.listAnchors(stringifyEntityRef(entity));
+      if (items.length > 0) return { items, problems: [] };
+    }
+    return this.options.discovery.discover(entity);
+  }
+
+  /** The dry run: the same plan a retirement would run, nothing started. */
+  async plan(entity: Entity, mode: RetirementMode): Promise<{ steps: PlannedStep[]; anchors: TrustAnchor[]; problems: DiscoveryProblem[] }> {
+    const { items, problems } = await this.options.discovery.discover(entity, { persist: false });
+    return { steps: this.planFor(items, mode), anchors: items, problems };
+  }
+
+  async start(input: {
+    entity: Entity;
+    mode: RetirementMode;
+    reason: string;
+    quarantineDays?: number;
+    actor: string;
+  }): Promise<Retirement> {
+    const { items: anchors } = await this.options.discovery.discover(input.entity);
+    const now = this.now();
+    const steps = this.planFor(anchors, input.mode).map(s => ({ ...s, id: `stp_${randomUUID()}` }));
+    const retirement = await this.options.store.createRetirement({
+      id: `ret_${randomUUID()}`,
+      entityRef: stringifyEntityRef(input.entity),
+      mode: input.mode,
+      reason: input.reason,
+      requestedBy: input.actor,
+      quarantineDays: input.mode === 'quarantine' ? input.quarantineDays : undefined,
+      quarantineUntil:
+        input.mode === 'quarantine'
+          ? new Date(now.getTime() + (input.quarantineDays ?? 0) * DAY_MS)
+          : undefined,
+      steps,
+      anchors,
+      now,
+    });
+    this.options.onWork();
+    return retirement;
+  }
+
+  async cancel(id: string, actor: string, reason: string) {
+    await this.options.store.cancel(id, actor, reason, this.now());
+    return this.get(id);
+  }
+
+  async retry(id: string, actor: string) {
+    await this.options.store.retry(id, actor, this.now());
+    this.options.onWork();
+    return this.get(id);
+  }
+
+  async release(id: string, actor: string) {
+    await this.options.store.release(id, actor, this.now());
+    this.options.onWork();
+    return this.get(id);
+  }
+
+  async setHold(id: string, actor: string, hold: boolean, reason: string) {
+    await this.options.store.setHold(id, actor, hold, reason, this.now());
+    this.options.onWork();
+    return this.get(id);
+  }
+
+  requestException(input: {
+    retirementId: string;
+    stepId: string;
+    justification: string;
+    expiresAt: Date;
+    actor: string;
+  }): Promise<StepException> {
+    return this.options.store.requestException({
+      ...input,
+      id: `exc_${randomUUID()}`,
+      now: this.now(),
+    });
+  }
+
+  async decideException(input: {
+    retirementId: string;
+    stepId: string;
+    approve: boolean;
+    note: string;
+    actor: string;
+  }): Promise<StepException> {
+    const decided = await this.options.store.decideException({ ...input, now: this.now() });
+    this.options.onWork();
+    return decided;
+  }
+
+  async attest(input: { retirementId: string; stepId: string; note: string; actor: string }) {
+    await this.options.store.attest({ ...input, now: this.now() });
+    this.options.onWork();
+    return this.get(input.retirementId);
+  }
+
+  async get(id: string): Promise<Retirement> {
+    return (await this.options.store.getRetirement(id, { withSteps: true }))!;
+  }
+
+  private planFor(anchors: TrustAnchor[], mode: RetirementMode): PlannedStep[] {
+    return planRetirement({
+      anchors,
+      mode,
+      capabilitiesOf: id => this.options.providers.capabilitiesOf(id),
+    });
+  }
+}

@@ -1,0 +1,62 @@
+import { Entity } from '@backstage/catalog-model';
+import type { AuthService } from '@backstage/backend-plugin-api';
+import type { CatalogService } from '@backstage/plugin-catalog-node';
+import type { ResidualAccessItem } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import type { RetirementStore } from '../database/RetirementStore';
+
+const PAGE = 1000;
+const CATALOG_BATCH = 200;
+
+/**
+ * Live anchors (active or unknown) that should not be: their entity is
+ * retired, deprecated or gone from the catalog, or their owner is gone.
+ */
+export async function findResidualAccess(options: {
+  store: RetirementStore;
+  catalog: CatalogService;
+  auth: AuthService;
+  retiredLifecycles: string[];
+  limit: number;
+}): Promise<ResidualAccessItem[]> {
+  const { store, catalog, auth } = options;
+  const credentials = await auth.getOwnServiceCredentials();
+  const entities = new Map<string, Entity | undefined>();
+  const lookUp = async (refs: string[]) => {
+    const missing = [...new Set(refs)].filter(r => !entities.has(r));
+    for (let i = 0; i < missing.length; i += CATALOG_BATCH) {
+      const batch = missing.slice(i, i + CATALOG_BATCH);
+      const { items } = await catalog.getEntitiesByRefs(
+        { entityRefs: batch, fields: ['kind', 'metadata.name', 'metadata.namespace', 'spec.lifecycle'] },
+        { credentials },
+      );
+      batch.forEach((ref, j) => entities.set(ref, items[j] ?? undefined));
+    }
+  };
+
+  const result: ResidualAccessItem[] = [];
+  let afterId: string | undefined;
+  for (;;) {
+    const anchors = await store.listLiveAnchors({ limit: PAGE, afterId });
+    if (anchors.length === 0) break;
+    afterId = anchors[anchors.length - 1].id;
+    await lookUp([
+      ...anchors.map(a => a.entityRef),
+      ...anchors.map(a => a.owner).filter((o): o is string => !!o),
+    ]);
+    for (const anchor of anchors) {
+      const entity = entities.get(anchor.entityRef);
+      const lifecycle = entity?.spec?.lifecycle as string | undefined;
+      let reason: ResidualAccessItem['reason'] | undefined;
+      if (!entity) reason = 'entity-missing';
+      else if (lifecycle && options.retiredLifecycles.includes(lifecycle)) reason = 'entity-retired';
+      else if (lifecycle === 'deprecated') reason = 'entity-deprecated';
+      else if (anchor.owner && !entities.get(anchor.owner)) reason = 'owner-missing';
+      if (reason) {
+        result.push({ anchor, reason, entityLifecycle: lifecycle });
+        if (result.length >= options.limit) return result;
+      }
+    }
+  }
+  return result;
+}
+

@@ -1,0 +1,359 @@
+import express, { Request } from 'express';
+import type { JsonObject } from '@backstage/types';
+import Router from 'express-promise-router';
+import type {
+  AuditorService,
+  AuthService,
+  BackstageCredentials,
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import {
+  AuthorizeResult,
+  BasicPermission,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
+import { createPermissionIntegrationRouter } from '@backstage/plugin-permission-node';
+import type { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  nhiAnchorsReadPermission,
+  nhiEntityRetirePermission,
+  nhiEvidenceReadPermission,
+  nhiExceptionApprovePermission,
+  nhiLegalHoldPermission,
+  nhiOffboardingPermissions,
+  nhiPlatformReadPermission,
+  nhiRetirementOperatePermission,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import type { RetirementStore } from '../database/RetirementStore';
+import type { AnchorDiscovery } from '../discovery/AnchorDiscovery';
+import type { ProviderRegistry } from '../providers/ProviderRegistry';
+import { evidenceToCsv, verifyEvidenceChain } from '../evidence';
+import type { RetirementService } from './RetirementService';
+import { findResidualAccess } from './residualAccess';
+import {
+  anchorsQuery,
+  attestBody,
+  cancelBody,
+  createBody,
+  decisionBody,
+  emptyBody,
+  evidenceQuery,
+  exceptionBody,
+  exceptionsQuery,
+  holdBody,
+  liftHoldBody,
+  listQuery,
+  parse,
+  parseFullEntityRef,
+  parseId,
+  planBody,
+  releaseBody,
+} from './validation';
+
+export interface RouterOptions {
+  httpAuth: HttpAuthService;
+  auth: AuthService;
+  permissions: PermissionsService;
+  auditor: AuditorService;
+  catalog: CatalogService;
+  store: RetirementStore;
+  discovery: AnchorDiscovery;
+  service: RetirementService;
+  providers: ProviderRegistry;
+  retiredLifecycles: string[];
+}
+
+/** Who did it, as written in the evidence. */
+function actorOf(credentials: BackstageCredentials): string {
+  const p = credentials.principal as { type?: string; userEntityRef?: string; subject?: string };
+  if (p.type === 'user' && p.userEntityRef) return p.userEntityRef;
+  if (p.type === 'service' && p.subject) return `service:${p.subject}`;
+  return 'unknown';
+}
+
+/**
+ * The REST API (see ../schema/openapi.yaml). Each handler validates its
+ * input, checks the permission, and calls the service; nothing else.
+ */
+export async function createRouter(options: RouterOptions): Promise<express.Router> {
+  const { httpAuth, permissions, auditor, store, discovery, service, providers } = options;
+  const router = Router();
+  router.use(express.json({ limit: '64kb' }));
+  router.use(
+    createPermissionIntegrationRouter({ permissions: nhiOffboardingPermissions }),
+  );
+  router.use((req, _res, next) => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
+    if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) && hasBody && !req.is('application/json')) {
+      next(
+        Object.assign(new Error('Send the request body as JSON (Content-Type: application/json)'), {
+          name: 'UnsupportedMediaTypeError',
+          statusCode: 415,
+        }),
+      );
+      return;
+    }
+    next();
+  });
+
+  async function allow(
+    req: Request,
+    permission: BasicPermission | ResourcePermission,
+    resourceRef?: string,
+  ): Promise<BackstageCredentials> {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const [decision] = await permissions.authorize(
+      [resourceRef ? { permission: permission as ResourcePermission, resourceRef } : { permission: permission as BasicPermission }],
+      { credentials },
+    );
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(
+        `You are not allowed to do this${resourceRef ? ` for ${resourceRef}` : ''} (permission ${permission.name}); ask the entity's owners or the platform team`,
+      );
+    }
+    return credentials;
+  }
+
+  /** Runs a change and reports it to Backstage's auditor, success or failure. */
+  async function audited<T>(
+    req: Request,
+    eventId: string,
+    meta: JsonObject,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    const event = await auditor.createEvent({ eventId, severityLevel: 'medium', request: req, meta });
+    try {
+      const result = await run();
+      await event.success();
+      return result;
+    } catch (error) {
+      await event.fail({ error: error as Error });
+      throw error;
+    }
+  }
+
+  const entityRefFromPath = (req: Request) =>
+    parseFullEntityRef(`${req.params.kind}:${req.params.namespace}/${req.params.name}`);
+
+  async function retirementFor(req: Request) {
+    const id = parseId(req.params.id, 'retirement id');
+    const retirement = await store.getRetirement(id, { withSteps: false });
+    if (!retirement) throw new NotFoundError(`No retirement with id ${id}`);
+    return retirement;
+  }
+
+  // ---- entities ----------------------------------------------------------
+
+  router.get('/entities/:kind/:namespace/:name/trust-anchors', async (req, res) => {
+    const query = parse(anchorsQuery, req.query, 'query');
+    const entityRef = entityRefFromPath(req);
+    const credentials = await allow(req, nhiAnchorsReadPermission, entityRef);
+    const entity = await discovery.getEntity(entityRef, credentials);
+    res.json(await service.anchorsOf(entity, query.refresh === 'true'));
+  });
+
+  router.post('/entities/:kind/:namespace/:name/plan', async (req, res) => {
+    const body = parse(planBody, req.body, 'plan request');
+    const entityRef = entityRefFromPath(req);
+    const credentials = await allow(req, nhiAnchorsReadPermission, entityRef);
+    const entity = await discovery.getEntity(entityRef, credentials);
+    res.json(await service.plan(entity, body.mode));
+  });
+
+  // ---- retirements -------------------------------------------------------
+
+  router.post('/retirements', async (req, res) => {
+    const body = parse(createBody, req.body, 'retirement request');
+    const entityRef = parseFullEntityRef(body.entityRef);
+    const credentials = await allow(req, nhiEntityRetirePermission, entityRef);
+    const entity = await discovery.getEntity(entityRef, credentials);
+    const retirement = await audited(req, 'retirement-start', { entityRef, mode: body.mode }, () =>
+      service.start({ ...body, entity, actor: actorOf(credentials) }),
+    );
+    res.status(201).json(retirement);
+  });
+
+  router.get('/retirements', async (req, res) => {
+    const query = parse(listQuery, req.query, 'query');
+    const entityRef = query.entityRef ? parseFullEntityRef(query.entityRef) : undefined;
+    if (entityRef) {
+      await allow(req, nhiEvidenceReadPermission, entityRef);
+    } else {
+      await allow(req, nhiPlatformReadPermission);
+    }
+    res.json(await store.listRetirements({ ...query, entityRef }));
+  });
+
+  router.get('/retirements/:id', async (req, res) => {
+    const retirement = await retirementFor(req);
+    await allow(req, nhiEvidenceReadPermission, retirement.entityRef);
+    res.json(await service.get(retirement.id));
+  });
+
+  router.post('/retirements/:id/cancel', async (req, res) => {
+    const body = parse(cancelBody, req.body, 'cancel request');
+    const r = await retirementFor(req);
+    const credentials = await allow(req, nhiRetirementOperatePermission, r.entityRef);
+    res.json(
+      await audited(req, 'retirement-cancel', { retirementId: r.id }, () =>
+        service.cancel(r.id, actorOf(credentials), body.reason ?? 'no reason given'),
+      ),
+    );
+  });
+
+  router.post('/retirements/:id/retry', async (req, res) => {
+    parse(emptyBody, req.body, 'retry request');
+    const r = await retirementFor(req);
+    const credentials = await allow(req, nhiRetirementOperatePermission, r.entityRef);
+    res.json(
+      await audited(req, 'retirement-retry', { retirementId: r.id }, () =>
+        service.retry(r.id, actorOf(credentials)),
+      ),
+    );
+  });
+
+  router.post('/retirements/:id/release', async (req, res) => {
+    parse(releaseBody, req.body, 'release request');
+    const r = await retirementFor(req);
+    const credentials = await allow(req, nhiRetirementOperatePermission, r.entityRef);
+    res.json(
+      await audited(req, 'retirement-release', { retirementId: r.id }, () =>
+        service.release(r.id, actorOf(credentials)),
+      ),
+    );
+  });
+
+  router.post('/retirements/:id/hold', async (req, res) => {
+    const body = parse(holdBody, req.body, 'legal hold');
+    const r = await retirementFor(req);
+    const credentials = await allow(req, nhiLegalHoldPermission);
+    res.json(
+      await audited(req, 'retirement-hold', { retirementId: r.id, hold: true }, () =>
+        service.setHold(r.id, actorOf(credentials), true, body.reason),
+      ),
+    );
+  });
+
+  router.delete('/retirements/:id/hold', async (req, res) => {
+    const body = parse(liftHoldBody, req.body, 'legal hold');
+    const r = await retirementFor(req);
+    const credentials = await allow(req, nhiLegalHoldPermission);
+    res.json(
+      await audited(req, 'retirement-hold', { retirementId: r.id, hold: false }, () =>
+        service.setHold(r.id, actorOf(credentials), false, body.reason ?? ''),
+      ),
+    );
+  });
+
+  router.post('/retirements/:id/steps/:stepId/exception', async (req, res) => {
+    const body = parse(exceptionBody, req.body, 'exception request');
+    const r = await retirementFor(req);
+    const stepId = parseId(req.params.stepId, 'step id');
+    const expiresAt = new Date(body.expiresAt);
+    if (expiresAt <= new Date()) {
+      throw new InputError('expiresAt must be in the future: an exception needs an end');
+    }
+    const credentials = await allow(req, nhiRetirementOperatePermission, r.entityRef);
+    const exception = await audited(req, 'exception-request', { retirementId: r.id, stepId }, () =>
+      service.requestException({
+        retirementId: r.id,
+        stepId,
+        justification: body.justification,
+        expiresAt,
+        actor: actorOf(credentials),
+      }),
+    );
+    res.status(201).json(exception);
+  });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    router.post(`/retirements/:id/steps/:stepId/exception/${decision}`, async (req, res) => {
+      const body = parse(decisionBody, req.body, `exception ${decision}`);
+      const r = await retirementFor(req);
+      const stepId = parseId(req.params.stepId, 'step id');
+      const credentials = await allow(req, nhiExceptionApprovePermission);
+      res.json(
+        await audited(req, `exception-${decision}`, { retirementId: r.id, stepId }, () =>
+          service.decideException({
+            retirementId: r.id,
+            stepId,
+            approve: decision === 'approve',
+            note: body.note ?? '',
+            actor: actorOf(credentials),
+          }),
+        ),
+      );
+    });
+  }
+
+  router.post('/retirements/:id/steps/:stepId/attest', async (req, res) => {
+    const body = parse(attestBody, req.body, 'attestation');
+    const r = await retirementFor(req);
+    const stepId = parseId(req.params.stepId, 'step id');
+    const credentials = await allow(req, nhiRetirementOperatePermission, r.entityRef);
+    res.json(
+      await audited(req, 'step-attest', { retirementId: r.id, stepId }, () =>
+        service.attest({ retirementId: r.id, stepId, note: body.note, actor: actorOf(credentials) }),
+      ),
+    );
+  });
+
+  // ---- evidence ----------------------------------------------------------
+
+  router.get('/retirements/:id/evidence', async (req, res) => {
+    const query = parse(evidenceQuery, req.query, 'query');
+    const r = await retirementFor(req);
+    await allow(req, nhiEvidenceReadPermission, r.entityRef);
+    const items = await store.getEvidence(r.id);
+    if (query.format === 'csv') {
+      res
+        .type('text/csv')
+        .attachment(`nhi-evidence-${r.id}.csv`)
+        .send(evidenceToCsv(items));
+      return;
+    }
+    res.json({ items });
+  });
+
+  router.get('/retirements/:id/evidence/verify', async (req, res) => {
+    const r = await retirementFor(req);
+    await allow(req, nhiEvidenceReadPermission, r.entityRef);
+    res.json(verifyEvidenceChain(await store.getEvidence(r.id)));
+  });
+
+  // ---- platform views ----------------------------------------------------
+
+  router.get('/residual-access', async (req, res) => {
+    parse(emptyBody, req.query, 'query');
+    await allow(req, nhiPlatformReadPermission);
+    const items = await findResidualAccess({
+      store,
+      catalog: options.catalog,
+      auth: options.auth,
+      retiredLifecycles: options.retiredLifecycles,
+      limit: 5000,
+    });
+    res.json({ items });
+  });
+
+  router.get('/exceptions', async (req, res) => {
+    const query = parse(exceptionsQuery, req.query, 'query');
+    await allow(req, nhiPlatformReadPermission);
+    res.json({ items: await store.listExceptions(query.status) });
+  });
+
+  router.get('/stats', async (req, res) => {
+    parse(emptyBody, req.query, 'query');
+    await allow(req, nhiPlatformReadPermission);
+    res.json(await store.stats(new Date()));
+  });
+
+  router.get('/providers', async (req, res) => {
+    await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    res.json({ items: providers.info() });
+  });
+
+  return router;
+}

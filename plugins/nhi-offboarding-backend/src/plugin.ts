@@ -3,6 +3,7 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { nhiOffboardingPermissions } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import {
   nhiOffboardingProvidersExtensionPoint,
   TrustAnchorProvider,
@@ -55,6 +56,7 @@ export const nhiOffboardingPlugin = createBackendPlugin({
         auditor: coreServices.auditor,
         permissions: coreServices.permissions,
         httpAuth: coreServices.httpAuth,
+        permissionsRegistry: coreServices.permissionsRegistry,
         httpRouter: coreServices.httpRouter,
         auth: coreServices.auth,
         lifecycle: coreServices.lifecycle,
@@ -62,6 +64,7 @@ export const nhiOffboardingPlugin = createBackendPlugin({
       },
       async init(deps) {
         const { config, logger, database, scheduler, auditor, catalog, auth, lifecycle } = deps;
+        deps.permissionsRegistry.addPermissions(nhiOffboardingPermissions);
         const db = await database.getClient();
         if (!database.migrations?.skip) {
           await applyDatabaseMigrations(db);

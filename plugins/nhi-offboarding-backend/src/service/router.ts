@@ -14,7 +14,6 @@ import {
   BasicPermission,
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
-import { createPermissionIntegrationRouter } from '@backstage/plugin-permission-node';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   nhiAnchorsReadPermission,
@@ -22,7 +21,6 @@ import {
   nhiEvidenceReadPermission,
   nhiExceptionApprovePermission,
   nhiLegalHoldPermission,
-  nhiOffboardingPermissions,
   nhiPlatformReadPermission,
   nhiRetirementOperatePermission,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
@@ -81,9 +79,6 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   const { httpAuth, permissions, auditor, store, discovery, service, providers } = options;
   const router = Router();
   router.use(express.json({ limit: '64kb' }));
-  router.use(
-    createPermissionIntegrationRouter({ permissions: nhiOffboardingPermissions }),
-  );
   router.use((req, _res, next) => {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
     if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) && hasBody && !req.is('application/json')) {

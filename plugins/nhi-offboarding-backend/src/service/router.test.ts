@@ -56,7 +56,10 @@ const entities: Entity[] = [
  * A stand-in for a permission policy: the owner may retire and operate,
  * the platform admin may do everything, everyone else may only read.
  */
-function policy(credentials: BackstageCredentials, permission: string): AuthorizeResult {
+function policy(
+  credentials: BackstageCredentials,
+  permission: string,
+): AuthorizeResult.ALLOW | AuthorizeResult.DENY {
   const user = (credentials.principal as { userEntityRef?: string }).userEntityRef;
   if (user === PLATFORM || (credentials.principal as { type: string }).type === 'service') return AuthorizeResult.ALLOW;
   if (permission.endsWith('.read')) return AuthorizeResult.ALLOW;

@@ -8,14 +8,19 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.createTable('nhi_anchors', table => {
-    table.comment('Trust anchors: access paths through which a system trusts an entity');
+    table.comment(
+      'Trust anchors: access paths through which a system trusts an entity',
+    );
     table.string('id', 64).primary();
     table.string('entity_ref', 512).notNullable().index();
     table.string('provider_id', 128).notNullable();
     table.string('kind', 64).notNullable();
     table.string('external_id', 512).notNullable();
     table.string('display_name', 512).notNullable();
-    table.string('fingerprint', 256).nullable().comment('Never the secret itself');
+    table
+      .string('fingerprint', 256)
+      .nullable()
+      .comment('Never the secret itself');
     table.text('scopes').notNullable().defaultTo('[]');
     table.string('owner', 512).nullable();
     table.text('shared_with').notNullable().defaultTo('[]');
@@ -59,7 +64,9 @@ exports.up = async function up(knex) {
   });
 
   await knex.schema.createTable('nhi_steps', table => {
-    table.comment('Durable steps of a retirement, claimed by workers with a lease');
+    table.comment(
+      'Durable steps of a retirement, claimed by workers with a lease',
+    );
     table.string('id', 64).primary();
     table
       .string('retirement_id', 64)
@@ -89,7 +96,9 @@ exports.up = async function up(knex) {
   });
 
   await knex.schema.createTable('nhi_exceptions', table => {
-    table.comment('Exceptions to a step: justification, four-eyes approval, expiry');
+    table.comment(
+      'Exceptions to a step: justification, four-eyes approval, expiry',
+    );
     table.string('id', 64).primary();
     table
       .string('retirement_id', 64)

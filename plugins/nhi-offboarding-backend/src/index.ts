@@ -4,4 +4,7 @@
  * @packageDocumentation
  */
 export { nhiOffboardingPlugin as default } from './plugin';
-export { PostgresProvider, postgresProviderFactory } from './providers/postgres';
+export {
+  PostgresProvider,
+  postgresProviderFactory,
+} from './providers/postgres';

@@ -33,12 +33,16 @@ const BUILT_IN_FACTORIES: [string, TrustAnchorProviderFactory][] = [
 export const nhiOffboardingPlugin = createBackendPlugin({
   pluginId: 'nhi-offboarding',
   register(env) {
-    const factories = new Map<string, TrustAnchorProviderFactory>(BUILT_IN_FACTORIES);
+    const factories = new Map<string, TrustAnchorProviderFactory>(
+      BUILT_IN_FACTORIES,
+    );
     const added: TrustAnchorProvider[] = [];
     env.registerExtensionPoint(nhiOffboardingProvidersExtensionPoint, {
       addProviderFactory(type, factory) {
         if (factories.has(type)) {
-          throw new Error(`NHI Offboarding provider type "${type}" is registered twice`);
+          throw new Error(
+            `NHI Offboarding provider type "${type}" is registered twice`,
+          );
         }
         factories.set(type, factory);
       },
@@ -63,23 +67,37 @@ export const nhiOffboardingPlugin = createBackendPlugin({
         catalog: catalogServiceRef,
       },
       async init(deps) {
-        const { config, logger, database, scheduler, auditor, catalog, auth, lifecycle } = deps;
+        const {
+          config,
+          logger,
+          database,
+          scheduler,
+          auditor,
+          catalog,
+          auth,
+          lifecycle,
+        } = deps;
         deps.permissionsRegistry.addPermissions(nhiOffboardingPermissions);
         const db = await database.getClient();
         if (!database.migrations?.skip) {
           await applyDatabaseMigrations(db);
         }
 
-        let registry: ProviderRegistry | undefined;
+        // Catalog Resources mapped onto a system provider are left to it.
+        const systemProviderIds = new Set<string>();
         const catalogProvider = new CatalogProvider(catalog, auth, id =>
-          Boolean(registry?.get(id) && !registry.get(id)!.manual),
+          systemProviderIds.has(id),
         );
-        registry = await ProviderRegistry.fromConfig({
+        const registry = await ProviderRegistry.fromConfig({
           config,
           logger,
           factories,
           providers: [catalogProvider, ...added],
         });
+        registry
+          .list()
+          .filter(p => !p.manual)
+          .forEach(p => systemProviderIds.add(p.id));
         logger.info(
           `NHI Offboarding providers: ${registry
             .info()
@@ -109,8 +127,19 @@ export const nhiOffboardingPlugin = createBackendPlugin({
         });
 
         const engineOptions = readEngineOptions(config);
-        const engine = new RetirementEngine(store, registry, logger.child({ component: 'engine' }), engineOptions);
-        const discovery = new AnchorDiscovery({ catalog, auth, providers: registry, store, logger });
+        const engine = new RetirementEngine(
+          store,
+          registry,
+          logger.child({ component: 'engine' }),
+          engineOptions,
+        );
+        const discovery = new AnchorDiscovery({
+          catalog,
+          auth,
+          providers: registry,
+          store,
+          logger,
+        });
         const service = new RetirementService({
           store,
           discovery,
@@ -118,12 +147,14 @@ export const nhiOffboardingPlugin = createBackendPlugin({
           onWork: () => engine.wake(),
         });
 
-        if (config.getOptionalBoolean('nhiOffboarding.engine.enabled') !== false) {
+        if (
+          config.getOptionalBoolean('nhiOffboarding.engine.enabled') !== false
+        ) {
           lifecycle.addStartupHook(() => engine.start());
         }
         lifecycle.addShutdownHook(async () => {
           await engine.stop();
-          await registry!.close();
+          await registry.close();
         });
 
         await scheduler.scheduleTask({
@@ -134,7 +165,9 @@ export const nhiOffboardingPlugin = createBackendPlugin({
           fn: async () => {
             const ended = await store.endExpiredQuarantines(new Date());
             if (ended.length) {
-              logger.info(`Quarantine over for ${ended.length} retirement(s): final revoke starts`);
+              logger.info(
+                `Quarantine over for ${ended.length} retirement(s): final revoke starts`,
+              );
               engine.wake();
             }
           },
@@ -151,10 +184,9 @@ export const nhiOffboardingPlugin = createBackendPlugin({
             discovery,
             service,
             providers: registry,
-            retiredLifecycles: config.getOptionalStringArray('nhiOffboarding.retiredLifecycles') ?? [
-              'retired',
-              'decommissioned',
-            ],
+            retiredLifecycles: config.getOptionalStringArray(
+              'nhiOffboarding.retiredLifecycles',
+            ) ?? ['retired', 'decommissioned'],
           }),
         );
       },

@@ -279,6 +279,10 @@ export interface EvidenceVerification {
 /** @public */
 export interface ResidualAccessItem {
   anchor: TrustAnchor;
-  reason: 'entity-retired' | 'entity-deprecated' | 'entity-missing' | 'owner-missing';
+  reason:
+    | 'entity-retired'
+    | 'entity-deprecated'
+    | 'entity-missing'
+    | 'owner-missing';
   entityLifecycle?: string;
 }

@@ -1,5 +1,10 @@
 import type { Knex } from 'knex';
-import { ConflictError, InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
 import type {
   EvidenceRecord,
   PlannedStep,
@@ -20,7 +25,12 @@ import {
   StepState,
 } from '../engine/transitions';
 import { appendEvidence, readEvidence } from './evidenceLog';
-import { forUpdate, inTransaction, isPostgres, isUniqueViolation } from './dbUtil';
+import {
+  forUpdate,
+  inTransaction,
+  isPostgres,
+  isUniqueViolation,
+} from './dbUtil';
 import {
   AnchorRow,
   ExceptionRow,
@@ -51,7 +61,12 @@ export interface StepCompletion {
   lastError?: string | null;
   /** For a step put back to pending: when to try again. */
   notBefore?: Date;
-  anchorPatch?: Partial<Pick<AnchorRow, 'status' | 'last_verified_at' | 'last_verified_by' | 'last_verification'>>;
+  anchorPatch?: Partial<
+    Pick<
+      AnchorRow,
+      'status' | 'last_verified_at' | 'last_verified_by' | 'last_verification'
+    >
+  >;
   evidence?: Omit<EvidenceFacts, 'retirementId' | 'at'>[];
 }
 
@@ -76,7 +91,12 @@ export interface RetirementFilter {
 }
 
 const iso = (d: Date) => d.toISOString();
-const ACTIVE: RetirementStatus[] = ['pending', 'running', 'quarantined', 'needs-attention'];
+const ACTIVE: RetirementStatus[] = [
+  'pending',
+  'running',
+  'quarantined',
+  'needs-attention',
+];
 
 /**
  * The knex store of retirements, steps, exceptions and evidence. Every
@@ -130,7 +150,10 @@ export class RetirementStore {
   }
 
   /** Anchors that some system may still trust, page by page. */
-  async listLiveAnchors(options: { limit: number; afterId?: string }): Promise<TrustAnchor[]> {
+  async listLiveAnchors(options: {
+    limit: number;
+    afterId?: string;
+  }): Promise<TrustAnchor[]> {
     const query = this.db<AnchorRow>('nhi_anchors')
       .whereIn('status', ['active', 'unknown'])
       .orderBy('id')
@@ -155,7 +178,9 @@ export class RetirementStore {
           requested_by: input.requestedBy,
           legal_hold: false,
           quarantine_days: input.quarantineDays ?? null,
-          quarantine_until: input.quarantineUntil ? iso(input.quarantineUntil) : null,
+          quarantine_until: input.quarantineUntil
+            ? iso(input.quarantineUntil)
+            : null,
           released: false,
           current_stage: 0,
           created_at: now,
@@ -199,7 +224,9 @@ export class RetirementStore {
               entityRef: input.entityRef,
               mode: input.mode,
               reason: input.reason,
-              quarantineUntil: input.quarantineUntil ? iso(input.quarantineUntil) : null,
+              quarantineUntil: input.quarantineUntil
+                ? iso(input.quarantineUntil)
+                : null,
               anchors: input.anchors.map(a => ({
                 id: a.id,
                 providerId: a.providerId,
@@ -235,7 +262,9 @@ export class RetirementStore {
     id: string,
     options: { withSteps: boolean },
   ): Promise<Retirement | undefined> {
-    const row = await this.db<RetirementRow>('nhi_retirements').where('id', id).first();
+    const row = await this.db<RetirementRow>('nhi_retirements')
+      .where('id', id)
+      .first();
     if (!row) return undefined;
     const [progress] = await this.progressOf([id]);
     const retirement = retirementFromRow(row, progress.get(id)!);
@@ -262,7 +291,9 @@ export class RetirementStore {
       query.where(q =>
         q
           .where('created_at', '<', createdAt)
-          .orWhere(q2 => q2.where('created_at', createdAt).andWhere('id', '<', id)),
+          .orWhere(q2 =>
+            q2.where('created_at', createdAt).andWhere('id', '<', id),
+          ),
       );
     }
     const rows = await query;
@@ -272,12 +303,17 @@ export class RetirementStore {
       items: page.map(r => retirementFromRow(r, progress.get(r.id)!)),
       nextCursor:
         rows.length > filter.limit
-          ? encodeCursor(page[page.length - 1].created_at, page[page.length - 1].id)
+          ? encodeCursor(
+              page[page.length - 1].created_at,
+              page[page.length - 1].id,
+            )
           : undefined,
     };
   }
 
-  async listExceptions(status?: StepException['status']): Promise<(StepException & { entityRef: string })[]> {
+  async listExceptions(
+    status?: StepException['status'],
+  ): Promise<(StepException & { entityRef: string })[]> {
     const query = this.db('nhi_exceptions as e')
       .join('nhi_retirements as r', 'r.id', 'e.retirement_id')
       .select('e.*', 'r.entity_ref')
@@ -295,7 +331,9 @@ export class RetirementStore {
     timeToVerifiedMs: number[];
   }> {
     const byStatus: Record<string, number> = {};
-    const counts: { status: string; n: number | string }[] = await this.db('nhi_retirements')
+    const counts: { status: string; n: number | string }[] = await this.db(
+      'nhi_retirements',
+    )
       .select('status')
       .count({ n: '*' })
       .groupBy('status');
@@ -320,7 +358,9 @@ export class RetirementStore {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([day, count]) => ({ day, count })),
       timeToVerifiedMs: completed.map(
-        r => new Date(r.completed_at!).getTime() - new Date(r.created_at).getTime(),
+        r =>
+          new Date(r.completed_at!).getTime() -
+          new Date(r.created_at).getTime(),
       ),
     };
   }
@@ -363,15 +403,25 @@ export class RetirementStore {
         .join('nhi_retirements as r', 'r.id', 's.retirement_id')
         .where('r.status', 'running')
         .whereRaw('s.stage = r.current_stage')
-        .where(q => q.where('r.legal_hold', false).orWhere('s.stage', '<', FINAL_STAGE))
+        .where(q =>
+          q.where('r.legal_hold', false).orWhere('s.stage', '<', FINAL_STAGE),
+        )
         .where(q =>
           q
             .where(q2 =>
               q2
                 .where('s.status', 'pending')
-                .where(q3 => q3.whereNull('s.not_before').orWhere('s.not_before', '<=', now)),
+                .where(q3 =>
+                  q3
+                    .whereNull('s.not_before')
+                    .orWhere('s.not_before', '<=', now),
+                ),
             )
-            .orWhere(q2 => q2.where('s.status', 'running').where('s.lease_expires_at', '<', now)),
+            .orWhere(q2 =>
+              q2
+                .where('s.status', 'running')
+                .where('s.lease_expires_at', '<', now),
+            ),
         )
         .select('s.id')
         .orderBy('s.id')
@@ -385,7 +435,11 @@ export class RetirementStore {
           .where(q =>
             q
               .where('status', 'pending')
-              .orWhere(q2 => q2.where('status', 'running').where('lease_expires_at', '<', now)),
+              .orWhere(q2 =>
+                q2
+                  .where('status', 'running')
+                  .where('lease_expires_at', '<', now),
+              ),
           )
           .update({
             status: 'running',
@@ -402,9 +456,11 @@ export class RetirementStore {
     if (claimedIds.length === 0) return [];
     const rows = await this.db<StepRow>('nhi_steps').whereIn('id', claimedIds);
     const anchors = new Map(
-      (await this.getAnchors(rows.map(r => r.anchor_id).filter((x): x is string => !!x))).map(
-        a => [a.id, a],
-      ),
+      (
+        await this.getAnchors(
+          rows.map(r => r.anchor_id).filter((x): x is string => !!x),
+        )
+      ).map(a => [a.id, a]),
     );
     return rows.map(row => {
       const anchor = row.anchor_id ? anchors.get(row.anchor_id) : undefined;
@@ -418,7 +474,11 @@ export class RetirementStore {
   }
 
   /** Extends a lease; false when the worker lost it. */
-  async heartbeat(stepId: string, workerId: string, leaseUntil: Date): Promise<boolean> {
+  async heartbeat(
+    stepId: string,
+    workerId: string,
+    leaseUntil: Date,
+  ): Promise<boolean> {
     const count = await this.db('nhi_steps')
       .where({ id: stepId, lease_owner: workerId, status: 'running' })
       .update({ lease_expires_at: iso(leaseUntil) });
@@ -432,34 +492,54 @@ export class RetirementStore {
    * and its result is the one that counts.
    */
   async finishStep(done: StepCompletion): Promise<boolean> {
-    const step = await this.db<StepRow>('nhi_steps').where('id', done.stepId).first();
+    const step = await this.db<StepRow>('nhi_steps')
+      .where('id', done.stepId)
+      .first();
     if (!step) return false;
     let held = false;
-    await this.mutate(step.retirement_id, 'engine', done.now, async (trx, facts) => {
-      const current = await trx<StepRow>('nhi_steps')
-        .where({ id: done.stepId, lease_owner: done.workerId, status: 'running' })
-        .first();
-      if (!current) return;
-      held = true;
-      const terminal = done.status !== 'pending';
-      await trx('nhi_steps')
-        .where('id', done.stepId)
-        .update({
-          status: done.status,
-          outcome: done.outcome ?? current.outcome,
-          last_error: done.lastError === undefined ? current.last_error : done.lastError,
-          not_before: done.notBefore ? iso(done.notBefore) : null,
-          lease_owner: null,
-          lease_expires_at: null,
-          finished_at: terminal ? iso(done.now) : null,
-        });
-      if (done.anchorPatch && current.anchor_id) {
-        await trx('nhi_anchors').where('id', current.anchor_id).update(done.anchorPatch);
-      }
-      for (const fact of done.evidence ?? []) {
-        facts.push({ ...fact, retirementId: step.retirement_id, at: iso(done.now) });
-      }
-    });
+    await this.mutate(
+      step.retirement_id,
+      'engine',
+      done.now,
+      async (trx, facts) => {
+        const current = await trx<StepRow>('nhi_steps')
+          .where({
+            id: done.stepId,
+            lease_owner: done.workerId,
+            status: 'running',
+          })
+          .first();
+        if (!current) return;
+        held = true;
+        const terminal = done.status !== 'pending';
+        await trx('nhi_steps')
+          .where('id', done.stepId)
+          .update({
+            status: done.status,
+            outcome: done.outcome ?? current.outcome,
+            last_error:
+              done.lastError === undefined
+                ? current.last_error
+                : done.lastError,
+            not_before: done.notBefore ? iso(done.notBefore) : null,
+            lease_owner: null,
+            lease_expires_at: null,
+            finished_at: terminal ? iso(done.now) : null,
+          });
+        if (done.anchorPatch && current.anchor_id) {
+          await trx('nhi_anchors')
+            .where('id', current.anchor_id)
+            .update(done.anchorPatch);
+        }
+        for (const fact of done.evidence ?? []) {
+          facts.push({
+            ...fact,
+            retirementId: step.retirement_id,
+            at: iso(done.now),
+          });
+        }
+      },
+    );
     return held;
   }
 
@@ -467,8 +547,14 @@ export class RetirementStore {
    * The seal step: decides completion (fail closed) and, when complete,
    * closes the chain with a completion record that names the head hash.
    */
-  async seal(stepId: string, workerId: string, now: Date): Promise<CompletionCheck | undefined> {
-    const step = await this.db<StepRow>('nhi_steps').where('id', stepId).first();
+  async seal(
+    stepId: string,
+    workerId: string,
+    now: Date,
+  ): Promise<CompletionCheck | undefined> {
+    const step = await this.db<StepRow>('nhi_steps')
+      .where('id', stepId)
+      .first();
     if (!step) return undefined;
     let check: CompletionCheck | undefined;
     await this.mutate(step.retirement_id, 'engine', now, async (trx, facts) => {
@@ -476,11 +562,17 @@ export class RetirementStore {
         .where({ id: stepId, lease_owner: workerId, status: 'running' })
         .first();
       if (!current) return;
-      const steps = (await trx<StepRow>('nhi_steps').where('retirement_id', step.retirement_id)).map(
-        toState,
-      );
+      const steps = (
+        await trx<StepRow>('nhi_steps').where(
+          'retirement_id',
+          step.retirement_id,
+        )
+      ).map(toState);
       const exceptions = (
-        await trx<ExceptionRow>('nhi_exceptions').where('retirement_id', step.retirement_id)
+        await trx<ExceptionRow>('nhi_exceptions').where(
+          'retirement_id',
+          step.retirement_id,
+        )
       ).map(exceptionFromRow);
       check = evaluateCompletion(
         steps.filter(s => s.id !== stepId),
@@ -497,19 +589,25 @@ export class RetirementStore {
           status: check.complete ? 'succeeded' : 'failed',
           last_error: check.complete
             ? null
-            : `${check.unresolved.length} trust anchor(s) are neither verified, attested nor excepted: ${check.unresolved.join(', ')}`,
+            : `${
+                check.unresolved.length
+              } trust anchor(s) are neither verified, attested nor excepted: ${check.unresolved.join(
+                ', ',
+              )}`,
           lease_owner: null,
           lease_expires_at: null,
           finished_at: iso(now),
         });
       if (check.complete) {
-        await trx('nhi_retirements').where('id', step.retirement_id).update({
-          status: 'completed',
-          status_reason: null,
-          active_entity_ref: null,
-          completed_at: iso(now),
-          updated_at: iso(now),
-        });
+        await trx('nhi_retirements')
+          .where('id', step.retirement_id)
+          .update({
+            status: 'completed',
+            status_reason: null,
+            active_entity_ref: null,
+            completed_at: iso(now),
+            updated_at: iso(now),
+          });
         facts.push({
           retirementId: step.retirement_id,
           kind: 'completion',
@@ -544,29 +642,48 @@ export class RetirementStore {
 
   // ---- people's actions --------------------------------------------------
 
-  async cancel(id: string, actor: string, reason: string, now: Date): Promise<void> {
+  async cancel(
+    id: string,
+    actor: string,
+    reason: string,
+    now: Date,
+  ): Promise<void> {
     await this.mutate(id, actor, now, async (trx, facts, r) => {
       if (!ACTIVE.includes(r.status as RetirementStatus)) {
-        throw new ConflictError(`Retirement ${id} is ${r.status}: only an active one can be cancelled`);
+        throw new ConflictError(
+          `Retirement ${id} is ${r.status}: only an active one can be cancelled`,
+        );
       }
       await trx('nhi_steps')
         .where('retirement_id', id)
         .whereIn('status', ['pending', 'waiting'])
         .update({ status: 'cancelled', finished_at: iso(now) });
-      await trx('nhi_retirements').where('id', id).update({
-        status: 'cancelled',
-        status_reason: reason,
-        active_entity_ref: null,
-        updated_at: iso(now),
-      });
-      facts.push(statusFact(id, actor, now, 'cancelled', `Cancelled by ${actor}: ${reason}`));
+      await trx('nhi_retirements')
+        .where('id', id)
+        .update({
+          status: 'cancelled',
+          status_reason: reason,
+          active_entity_ref: null,
+          updated_at: iso(now),
+        });
+      facts.push(
+        statusFact(
+          id,
+          actor,
+          now,
+          'cancelled',
+          `Cancelled by ${actor}: ${reason}`,
+        ),
+      );
     });
   }
 
   async retry(id: string, actor: string, now: Date): Promise<void> {
     await this.mutate(id, actor, now, async (trx, facts, r) => {
       if (r.status !== 'needs-attention') {
-        throw new ConflictError(`Retirement ${id} is ${r.status}: only one that needs attention can be retried`);
+        throw new ConflictError(
+          `Retirement ${id} is ${r.status}: only one that needs attention can be retried`,
+        );
       }
       const count = await trx('nhi_steps')
         .where({ retirement_id: id, status: 'failed' })
@@ -577,35 +694,68 @@ export class RetirementStore {
           first_attempt_at: null,
           finished_at: null,
         });
-      await trx('nhi_retirements').where('id', id).update({ status: 'running', updated_at: iso(now) });
+      await trx('nhi_retirements')
+        .where('id', id)
+        .update({ status: 'running', updated_at: iso(now) });
       r.status = 'running';
-      facts.push(statusFact(id, actor, now, 'running', `${count} failed step(s) retried by ${actor}`));
+      facts.push(
+        statusFact(
+          id,
+          actor,
+          now,
+          'running',
+          `${count} failed step(s) retried by ${actor}`,
+        ),
+      );
     });
   }
 
   async release(id: string, actor: string, now: Date): Promise<void> {
     await this.mutate(id, actor, now, async (trx, facts, r) => {
-      if (r.mode !== 'quarantine' || !ACTIVE.includes(r.status as RetirementStatus)) {
+      if (
+        r.mode !== 'quarantine' ||
+        !ACTIVE.includes(r.status as RetirementStatus)
+      ) {
         throw new ConflictError(`Retirement ${id} is not an active quarantine`);
       }
       if (r.released) return;
-      await trx('nhi_retirements').where('id', id).update({ released: true, updated_at: iso(now) });
+      await trx('nhi_retirements')
+        .where('id', id)
+        .update({ released: true, updated_at: iso(now) });
       r.released = true;
       facts.push(
-        statusFact(id, actor, now, r.status, `Quarantine ended early by ${actor}: the final revoke may run`),
+        statusFact(
+          id,
+          actor,
+          now,
+          r.status,
+          `Quarantine ended early by ${actor}: the final revoke may run`,
+        ),
       );
     });
   }
 
-  async setHold(id: string, actor: string, hold: boolean, reason: string, now: Date): Promise<void> {
+  async setHold(
+    id: string,
+    actor: string,
+    hold: boolean,
+    reason: string,
+    now: Date,
+  ): Promise<void> {
     await this.mutate(id, actor, now, async (trx, facts, r) => {
       if (!ACTIVE.includes(r.status as RetirementStatus)) {
-        throw new ConflictError(`Retirement ${id} is ${r.status}: a legal hold only applies to an active one`);
+        throw new ConflictError(
+          `Retirement ${id} is ${r.status}: a legal hold only applies to an active one`,
+        );
       }
       if (Boolean(r.legal_hold) === hold) return;
       await trx('nhi_retirements')
         .where('id', id)
-        .update({ legal_hold: hold, hold_reason: hold ? reason : null, updated_at: iso(now) });
+        .update({
+          legal_hold: hold,
+          hold_reason: hold ? reason : null,
+          updated_at: iso(now),
+        });
       facts.push({
         retirementId: id,
         kind: 'hold',
@@ -628,46 +778,66 @@ export class RetirementStore {
     actor: string;
     now: Date;
   }): Promise<StepException> {
-    await this.mutate(input.retirementId, input.actor, input.now, async (trx, facts, r) => {
-      if (!ACTIVE.includes(r.status as RetirementStatus)) {
-        throw new ConflictError(`Retirement ${input.retirementId} is ${r.status}: exceptions apply to active ones`);
-      }
-      const step = await this.stepIn(trx, input.retirementId, input.stepId);
-      if (!step.anchor_id) {
-        throw new ConflictError('This step concerns no trust anchor: there is nothing to except');
-      }
-      if (step.status === 'succeeded') {
-        throw new ConflictError('This step already succeeded: it needs no exception');
-      }
-      const open = await trx('nhi_exceptions')
-        .where({ step_id: input.stepId })
-        .whereIn('status', ['requested', 'approved'])
-        .first();
-      if (open) {
-        throw new ConflictError(`This step already has a ${open.status} exception (${open.id})`);
-      }
-      await trx('nhi_exceptions').insert({
-        id: input.id,
-        retirement_id: input.retirementId,
-        step_id: input.stepId,
-        anchor_id: step.anchor_id,
-        justification: input.justification,
-        expires_at: iso(input.expiresAt),
-        requested_by: input.actor,
-        requested_at: iso(input.now),
-        status: 'requested',
-      });
-      facts.push({
-        retirementId: input.retirementId,
-        kind: 'exception',
-        stepId: input.stepId,
-        anchorId: step.anchor_id,
-        actor: input.actor,
-        at: iso(input.now),
-        summary: `Exception requested by ${input.actor} until ${iso(input.expiresAt)}: ${input.justification}`,
-        data: { exceptionId: input.id, decision: 'requested', expiresAt: iso(input.expiresAt), justification: input.justification },
-      });
-    });
+    await this.mutate(
+      input.retirementId,
+      input.actor,
+      input.now,
+      async (trx, facts, r) => {
+        if (!ACTIVE.includes(r.status as RetirementStatus)) {
+          throw new ConflictError(
+            `Retirement ${input.retirementId} is ${r.status}: exceptions apply to active ones`,
+          );
+        }
+        const step = await this.stepIn(trx, input.retirementId, input.stepId);
+        if (!step.anchor_id) {
+          throw new ConflictError(
+            'This step concerns no trust anchor: there is nothing to except',
+          );
+        }
+        if (step.status === 'succeeded') {
+          throw new ConflictError(
+            'This step already succeeded: it needs no exception',
+          );
+        }
+        const open = await trx('nhi_exceptions')
+          .where({ step_id: input.stepId })
+          .whereIn('status', ['requested', 'approved'])
+          .first();
+        if (open) {
+          throw new ConflictError(
+            `This step already has a ${open.status} exception (${open.id})`,
+          );
+        }
+        await trx('nhi_exceptions').insert({
+          id: input.id,
+          retirement_id: input.retirementId,
+          step_id: input.stepId,
+          anchor_id: step.anchor_id,
+          justification: input.justification,
+          expires_at: iso(input.expiresAt),
+          requested_by: input.actor,
+          requested_at: iso(input.now),
+          status: 'requested',
+        });
+        facts.push({
+          retirementId: input.retirementId,
+          kind: 'exception',
+          stepId: input.stepId,
+          anchorId: step.anchor_id,
+          actor: input.actor,
+          at: iso(input.now),
+          summary: `Exception requested by ${input.actor} until ${iso(
+            input.expiresAt,
+          )}: ${input.justification}`,
+          data: {
+            exceptionId: input.id,
+            decision: 'requested',
+            expiresAt: iso(input.expiresAt),
+            justification: input.justification,
+          },
+        });
+      },
+    );
     return (await this.getException(input.id))!;
   }
 
@@ -681,54 +851,74 @@ export class RetirementStore {
     now: Date;
   }): Promise<StepException> {
     let exceptionId = '';
-    await this.mutate(input.retirementId, input.actor, input.now, async (trx, facts) => {
-      await this.stepIn(trx, input.retirementId, input.stepId);
-      const row = await trx<ExceptionRow>('nhi_exceptions')
-        .where({ step_id: input.stepId, status: 'requested' })
-        .first();
-      if (!row) {
-        throw new NotFoundError('This step has no exception waiting for a decision');
-      }
-      exceptionId = row.id;
-      if (row.requested_by === input.actor) {
-        throw new NotAllowedError(
-          'You requested this exception: another approver must decide it (four-eyes rule)',
-        );
-      }
-      if (input.approve && new Date(row.expires_at) <= input.now) {
-        throw new ConflictError('This exception has already expired: request a new one with a later expiry');
-      }
-      await trx('nhi_exceptions').where('id', row.id).update({
-        status: input.approve ? 'approved' : 'rejected',
-        decided_by: input.actor,
-        decided_at: iso(input.now),
-        decision_note: input.note || null,
-      });
-      if (input.approve) {
-        await trx('nhi_steps')
-          .where({ retirement_id: input.retirementId, anchor_id: row.anchor_id })
-          .whereIn('status', ['pending', 'waiting', 'failed'])
-          .update({ status: 'excepted', finished_at: iso(input.now) });
-        await trx('nhi_anchors').where('id', row.anchor_id!).update({ status: 'excepted' });
-      }
-      facts.push({
-        retirementId: input.retirementId,
-        kind: 'exception',
-        stepId: input.stepId,
-        anchorId: row.anchor_id ?? undefined,
-        actor: input.actor,
-        at: iso(input.now),
-        summary: `Exception ${input.approve ? 'approved' : 'rejected'} by ${input.actor} (requested by ${row.requested_by}, expires ${row.expires_at})${input.note ? `: ${input.note}` : ''}`,
-        data: {
-          exceptionId: row.id,
-          decision: input.approve ? 'approved' : 'rejected',
-          requestedBy: row.requested_by,
-          expiresAt: row.expires_at,
-          justification: row.justification,
-          note: input.note,
-        },
-      });
-    });
+    await this.mutate(
+      input.retirementId,
+      input.actor,
+      input.now,
+      async (trx, facts) => {
+        await this.stepIn(trx, input.retirementId, input.stepId);
+        const row = await trx<ExceptionRow>('nhi_exceptions')
+          .where({ step_id: input.stepId, status: 'requested' })
+          .first();
+        if (!row) {
+          throw new NotFoundError(
+            'This step has no exception waiting for a decision',
+          );
+        }
+        exceptionId = row.id;
+        if (row.requested_by === input.actor) {
+          throw new NotAllowedError(
+            'You requested this exception: another approver must decide it (four-eyes rule)',
+          );
+        }
+        if (input.approve && new Date(row.expires_at) <= input.now) {
+          throw new ConflictError(
+            'This exception has already expired: request a new one with a later expiry',
+          );
+        }
+        await trx('nhi_exceptions')
+          .where('id', row.id)
+          .update({
+            status: input.approve ? 'approved' : 'rejected',
+            decided_by: input.actor,
+            decided_at: iso(input.now),
+            decision_note: input.note || null,
+          });
+        if (input.approve) {
+          await trx('nhi_steps')
+            .where({
+              retirement_id: input.retirementId,
+              anchor_id: row.anchor_id,
+            })
+            .whereIn('status', ['pending', 'waiting', 'failed'])
+            .update({ status: 'excepted', finished_at: iso(input.now) });
+          await trx('nhi_anchors')
+            .where('id', row.anchor_id!)
+            .update({ status: 'excepted' });
+        }
+        facts.push({
+          retirementId: input.retirementId,
+          kind: 'exception',
+          stepId: input.stepId,
+          anchorId: row.anchor_id ?? undefined,
+          actor: input.actor,
+          at: iso(input.now),
+          summary: `Exception ${input.approve ? 'approved' : 'rejected'} by ${
+            input.actor
+          } (requested by ${row.requested_by}, expires ${row.expires_at})${
+            input.note ? `: ${input.note}` : ''
+          }`,
+          data: {
+            exceptionId: row.id,
+            decision: input.approve ? 'approved' : 'rejected',
+            requestedBy: row.requested_by,
+            expiresAt: row.expires_at,
+            justification: row.justification,
+            note: input.note,
+          },
+        });
+      },
+    );
     return (await this.getException(exceptionId))!;
   }
 
@@ -739,38 +929,53 @@ export class RetirementStore {
     actor: string;
     now: Date;
   }): Promise<void> {
-    await this.mutate(input.retirementId, input.actor, input.now, async (trx, facts, r) => {
-      if (!ACTIVE.includes(r.status as RetirementStatus)) {
-        throw new ConflictError(`Retirement ${input.retirementId} is ${r.status}: nothing to attest`);
-      }
-      const step = await this.stepIn(trx, input.retirementId, input.stepId);
-      if (step.action !== 'attest') {
-        throw new ConflictError(`This step (${step.action}) is done by a system, not attested by a person`);
-      }
-      if (step.status !== 'waiting') {
-        throw new ConflictError(`This step is ${step.status}: only a waiting step can be attested`);
-      }
-      await trx('nhi_steps').where('id', step.id).update({
-        status: 'succeeded',
-        outcome: 'attested',
-        finished_at: iso(input.now),
-      });
-      if (step.anchor_id) {
-        await trx('nhi_anchors')
-          .where('id', step.anchor_id)
-          .update({ status: step.stage === STAGE.secrets ? 'rotated' : 'revoked' });
-      }
-      facts.push({
-        retirementId: input.retirementId,
-        kind: 'attestation',
-        stepId: step.id,
-        anchorId: step.anchor_id ?? undefined,
-        actor: input.actor,
-        at: iso(input.now),
-        summary: `Attested by ${input.actor} (not verified by a system): ${input.note}`,
-        data: { note: input.note, verifiedBySystem: false },
-      });
-    });
+    await this.mutate(
+      input.retirementId,
+      input.actor,
+      input.now,
+      async (trx, facts, r) => {
+        if (!ACTIVE.includes(r.status as RetirementStatus)) {
+          throw new ConflictError(
+            `Retirement ${input.retirementId} is ${r.status}: nothing to attest`,
+          );
+        }
+        const step = await this.stepIn(trx, input.retirementId, input.stepId);
+        if (step.action !== 'attest') {
+          throw new ConflictError(
+            `This step (${step.action}) is done by a system, not attested by a person`,
+          );
+        }
+        if (step.status !== 'waiting') {
+          throw new ConflictError(
+            `This step is ${step.status}: only a waiting step can be attested`,
+          );
+        }
+        await trx('nhi_steps')
+          .where('id', step.id)
+          .update({
+            status: 'succeeded',
+            outcome: 'attested',
+            finished_at: iso(input.now),
+          });
+        if (step.anchor_id) {
+          await trx('nhi_anchors')
+            .where('id', step.anchor_id)
+            .update({
+              status: step.stage === STAGE.secrets ? 'rotated' : 'revoked',
+            });
+        }
+        facts.push({
+          retirementId: input.retirementId,
+          kind: 'attestation',
+          stepId: step.id,
+          anchorId: step.anchor_id ?? undefined,
+          actor: input.actor,
+          at: iso(input.now),
+          summary: `Attested by ${input.actor} (not verified by a system): ${input.note}`,
+          data: { note: input.note, verifiedBySystem: false },
+        });
+      },
+    );
   }
 
   // ---- internals ---------------------------------------------------------
@@ -799,8 +1004,12 @@ export class RetirementStore {
         throw new NotFoundError(`No retirement with id ${retirementId}`);
       }
       await change(trx, facts, row);
-      const fresh = (await trx<RetirementRow>('nhi_retirements').where('id', retirementId).first())!;
-      const steps = (await trx<StepRow>('nhi_steps').where('retirement_id', retirementId)).map(toState);
+      const fresh = (await trx<RetirementRow>('nhi_retirements')
+        .where('id', retirementId)
+        .first())!;
+      const steps = (
+        await trx<StepRow>('nhi_steps').where('retirement_id', retirementId)
+      ).map(toState);
       const next = decideTransition(
         {
           status: fresh.status as RetirementStatus,
@@ -813,12 +1022,14 @@ export class RetirementStore {
         now,
       );
       if (next) {
-        await trx('nhi_retirements').where('id', retirementId).update({
-          status: next.status,
-          current_stage: next.currentStage,
-          status_reason: next.statusReason ?? null,
-          updated_at: iso(now),
-        });
+        await trx('nhi_retirements')
+          .where('id', retirementId)
+          .update({
+            status: next.status,
+            current_stage: next.currentStage,
+            status_reason: next.statusReason ?? null,
+            updated_at: iso(now),
+          });
         if (next.status !== fresh.status) {
           facts.push(
             statusFact(
@@ -840,16 +1051,26 @@ export class RetirementStore {
     return facts.length ? appendEvidence(trx, facts) : Promise.resolve([]);
   }
 
-  private async stepIn(trx: Knex.Transaction, retirementId: string, stepId: string): Promise<StepRow> {
-    const step = await trx<StepRow>('nhi_steps').where({ id: stepId, retirement_id: retirementId }).first();
+  private async stepIn(
+    trx: Knex.Transaction,
+    retirementId: string,
+    stepId: string,
+  ): Promise<StepRow> {
+    const step = await trx<StepRow>('nhi_steps')
+      .where({ id: stepId, retirement_id: retirementId })
+      .first();
     if (!step) {
-      throw new NotFoundError(`Retirement ${retirementId} has no step ${stepId}`);
+      throw new NotFoundError(
+        `Retirement ${retirementId} has no step ${stepId}`,
+      );
     }
     return step;
   }
 
   private async getException(id: string): Promise<StepException | undefined> {
-    const row = await this.db<ExceptionRow>('nhi_exceptions').where('id', id).first();
+    const row = await this.db<ExceptionRow>('nhi_exceptions')
+      .where('id', id)
+      .first();
     return row ? exceptionFromRow(row) : undefined;
   }
 
@@ -858,9 +1079,13 @@ export class RetirementStore {
       .where('retirement_id', retirementId)
       .orderBy([{ column: 'stage' }, { column: 'id' }]);
     const anchors = new Map(
-      (await this.getAnchors([...new Set(rows.map(r => r.anchor_id).filter((x): x is string => !!x))])).map(
-        a => [a.id, a],
-      ),
+      (
+        await this.getAnchors([
+          ...new Set(
+            rows.map(r => r.anchor_id).filter((x): x is string => !!x),
+          ),
+        ])
+      ).map(a => [a.id, a]),
     );
     const exceptions = new Map<string, StepException>();
     for (const row of await this.db<ExceptionRow>('nhi_exceptions')
@@ -869,20 +1094,32 @@ export class RetirementStore {
       exceptions.set(row.step_id, exceptionFromRow(row));
     }
     return rows.map(r =>
-      stepFromRow(r, r.anchor_id ? anchors.get(r.anchor_id) : undefined, exceptions.get(r.id)),
+      stepFromRow(
+        r,
+        r.anchor_id ? anchors.get(r.anchor_id) : undefined,
+        exceptions.get(r.id),
+      ),
     );
   }
 
-  private async progressOf(ids: string[]): Promise<[Map<string, Retirement['progress']>]> {
+  private async progressOf(
+    ids: string[],
+  ): Promise<[Map<string, Retirement['progress']>]> {
     const map = new Map<string, Retirement['progress']>();
-    for (const id of ids) map.set(id, { total: 0, done: 0, failed: 0, anchors: 0, verified: 0 });
+    for (const id of ids)
+      map.set(id, { total: 0, done: 0, failed: 0, anchors: 0, verified: 0 });
     if (ids.length === 0) return [map];
-    const rows: { retirement_id: string; stage: number; status: string; outcome: string | null; n: number | string }[] =
-      await this.db('nhi_steps')
-        .whereIn('retirement_id', ids)
-        .select('retirement_id', 'stage', 'status', 'outcome')
-        .count({ n: '*' })
-        .groupBy('retirement_id', 'stage', 'status', 'outcome');
+    const rows: {
+      retirement_id: string;
+      stage: number;
+      status: string;
+      outcome: string | null;
+      n: number | string;
+    }[] = await this.db('nhi_steps')
+      .whereIn('retirement_id', ids)
+      .select('retirement_id', 'stage', 'status', 'outcome')
+      .count({ n: '*' })
+      .groupBy('retirement_id', 'stage', 'status', 'outcome');
     for (const row of rows) {
       const p = map.get(row.retirement_id)!;
       const n = Number(row.n);
@@ -892,7 +1129,8 @@ export class RetirementStore {
       if (row.stage === STAGE.verify) {
         p.anchors += n;
         if (
-          (row.status === 'succeeded' && (row.outcome === 'untrusted' || row.outcome === 'attested')) ||
+          (row.status === 'succeeded' &&
+            (row.outcome === 'untrusted' || row.outcome === 'attested')) ||
           row.status === 'excepted'
         ) {
           p.verified += n;
@@ -922,13 +1160,26 @@ function statusFact(
   status: string,
   summary: string,
 ): EvidenceFacts {
-  return { retirementId, kind: 'status', actor, at: iso(now), summary, data: { status } };
+  return {
+    retirementId,
+    kind: 'status',
+    actor,
+    at: iso(now),
+    summary,
+    data: { status },
+  };
 }
 
-function describeStatus(status: RetirementStatus, before: RetirementRow, reason?: string): string {
+function describeStatus(
+  status: RetirementStatus,
+  before: RetirementRow,
+  reason?: string,
+): string {
   switch (status) {
     case 'running':
-      return before.status === 'pending' ? 'Retirement started' : 'Retirement running again';
+      return before.status === 'pending'
+        ? 'Retirement started'
+        : 'Retirement running again';
     case 'quarantined':
       return `Identity disabled and proven so; quarantined until ${before.quarantine_until}, then revoked for good`;
     case 'needs-attention':
@@ -944,11 +1195,15 @@ function encodeCursor(createdAt: string, id: string): string {
 
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
+    const [createdAt, id] = JSON.parse(
+      Buffer.from(cursor, 'base64url').toString('utf8'),
+    );
+    if (typeof createdAt === 'string' && typeof id === 'string')
+      return { createdAt, id };
   } catch {
     // fall through
   }
-  throw new InputError('The cursor is not one this API returned: start again without it');
+  throw new InputError(
+    'The cursor is not one this API returned: start again without it',
+  );
 }
-

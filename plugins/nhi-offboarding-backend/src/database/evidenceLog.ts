@@ -13,7 +13,10 @@ export async function appendEvidence(
   facts: EvidenceFacts[],
 ): Promise<EvidenceRecord[]> {
   const written: EvidenceRecord[] = [];
-  const heads = new Map<string, Pick<EvidenceRecord, 'seq' | 'hash'> | undefined>();
+  const heads = new Map<
+    string,
+    Pick<EvidenceRecord, 'seq' | 'hash'> | undefined
+  >();
   for (const fact of facts) {
     let head = heads.get(fact.retirementId);
     if (!heads.has(fact.retirementId)) {

@@ -8,7 +8,10 @@ import type {
 import { NotFoundError } from '@backstage/errors';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
-import type { DiscoveredAnchor, TrustAnchorProvider } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+import type {
+  DiscoveredAnchor,
+  TrustAnchorProvider,
+} from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import type { RetirementStore } from '../database/RetirementStore';
 import type { ProviderRegistry } from '../providers/ProviderRegistry';
 import { withTimeout } from '../engine/withTimeout';
@@ -21,7 +24,11 @@ export interface DiscoveryProblem {
 }
 
 /** Stable id of an anchor: the same credential of the same entity always gets the same id. */
-export function anchorId(entityRef: string, providerId: string, externalId: string): string {
+export function anchorId(
+  entityRef: string,
+  providerId: string,
+  externalId: string,
+): string {
   return `anc_${createHash('sha256')
     .update(`${entityRef}\n${providerId}\n${externalId}`)
     .digest('hex')
@@ -49,8 +56,13 @@ export class AnchorDiscovery {
   ) {}
 
   /** The entity as the caller may see it; 404 when it is not in the catalog. */
-  async getEntity(entityRef: string, credentials: BackstageCredentials): Promise<Entity> {
-    const entity = await this.options.catalog.getEntityByRef(entityRef, { credentials });
+  async getEntity(
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<Entity> {
+    const entity = await this.options.catalog.getEntityByRef(entityRef, {
+      credentials,
+    });
     if (!entity) {
       throw new NotFoundError(`${entityRef} is not in the catalog`);
     }
@@ -67,15 +79,23 @@ export class AnchorDiscovery {
   ): Promise<{ items: TrustAnchor[]; problems: DiscoveryProblem[] }> {
     const { catalog, auth, providers, store, logger } = this.options;
     const entityRef = stringifyEntityRef(entity);
-    const resources = await credentialResourcesOf(entity, catalog, await auth.getOwnServiceCredentials());
-    const existing = new Map((await store.listAnchors(entityRef)).map(a => [a.id, a]));
+    const resources = await credentialResourcesOf(
+      entity,
+      catalog,
+      await auth.getOwnServiceCredentials(),
+    );
+    const existing = new Map(
+      (await store.listAnchors(entityRef)).map(a => [a.id, a]),
+    );
     const problems: DiscoveryProblem[] = [];
     const found: TrustAnchor[] = [];
     const now = new Date().toISOString();
 
     await Promise.all(
       providers.list().map(async provider => {
-        const linked = provider.manual ? [] : linkedCredentialsFor(provider.id, entity, resources);
+        const linked = provider.manual
+          ? []
+          : linkedCredentialsFor(provider.id, entity, resources);
         let discovered: DiscoveredAnchor[];
         try {
           discovered = await withTimeout(
@@ -85,13 +105,26 @@ export class AnchorDiscovery {
           );
         } catch (error) {
           const message = (error as Error).message;
-          logger.warn(`Discovery of ${entityRef} on provider ${provider.id} failed: ${message}`);
+          logger.warn(
+            `Discovery of ${entityRef} on provider ${provider.id} failed: ${message}`,
+          );
           problems.push({ providerId: provider.id, message });
           return;
         }
-        const sharedByLink = new Map(linked.map(l => [l.externalId, l.sharedWith]));
+        const sharedByLink = new Map(
+          linked.map(l => [l.externalId, l.sharedWith]),
+        );
         for (const d of discovered) {
-          found.push(this.toAnchor(entityRef, provider, d, sharedByLink.get(d.externalId) ?? [], now, existing));
+          found.push(
+            this.toAnchor(
+              entityRef,
+              provider,
+              d,
+              sharedByLink.get(d.externalId) ?? [],
+              now,
+              existing,
+            ),
+          );
         }
       }),
     );
@@ -99,7 +132,9 @@ export class AnchorDiscovery {
       const merged = new Map(existing);
       for (const anchor of found) merged.set(anchor.id, anchor);
       const items = [...merged.values()].sort((a, b) =>
-        `${a.providerId}\n${a.externalId}`.localeCompare(`${b.providerId}\n${b.externalId}`),
+        `${a.providerId}\n${a.externalId}`.localeCompare(
+          `${b.providerId}\n${b.externalId}`,
+        ),
       );
       return { items, problems };
     }
@@ -119,7 +154,9 @@ export class AnchorDiscovery {
     const before = existing.get(id);
     // A manual anchor's status is what its owner attested, not what the catalog says.
     const keep =
-      before && (KEPT_STATUSES.has(before.status) || (provider.manual && before.status !== 'active'));
+      before &&
+      (KEPT_STATUSES.has(before.status) ||
+        (provider.manual && before.status !== 'active'));
     return {
       id,
       entityRef,

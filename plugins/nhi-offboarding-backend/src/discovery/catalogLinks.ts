@@ -29,14 +29,25 @@ export interface CredentialResource {
 
 /** Ids listed in `nhi-offboarding/<providerId>: id1, id2`. */
 export function annotatedIds(entity: Entity, providerId: string): string[] {
-  const value = entity.metadata.annotations?.[`${NHI_ANNOTATION_PREFIX}${providerId}`];
+  const value =
+    entity.metadata.annotations?.[`${NHI_ANNOTATION_PREFIX}${providerId}`];
   return value
-    ? [...new Set(value.split(',').map(v => v.trim()).filter(Boolean))]
+    ? [
+        ...new Set(
+          value
+            .split(',')
+            .map(v => v.trim())
+            .filter(Boolean),
+        ),
+      ]
     : [];
 }
 
 function isCredentialKind(type: unknown): type is TrustAnchorKind {
-  return typeof type === 'string' && (TRUST_ANCHOR_KINDS as readonly string[]).includes(type);
+  return (
+    typeof type === 'string' &&
+    (TRUST_ANCHOR_KINDS as readonly string[]).includes(type)
+  );
 }
 
 /**
@@ -55,7 +66,8 @@ export async function credentialResourcesOf(
     .filter(
       r =>
         r.type === RELATION_DEPENDS_ON &&
-        parseEntityRef(r.targetRef).kind.toLocaleLowerCase('en-US') === 'resource',
+        parseEntityRef(r.targetRef).kind.toLocaleLowerCase('en-US') ===
+          'resource',
     )
     .map(r => r.targetRef);
   if (refs.length === 0) return [];
@@ -76,7 +88,10 @@ export async function credentialResourcesOf(
       sharedWith: [
         ...new Set(
           (resource.relations ?? [])
-            .filter(r => r.type === RELATION_DEPENDENCY_OF && r.targetRef !== entityRef)
+            .filter(
+              r =>
+                r.type === RELATION_DEPENDENCY_OF && r.targetRef !== entityRef,
+            )
             .map(r => r.targetRef),
         ),
       ].sort(),
@@ -108,7 +123,9 @@ export function linkedCredentialsFor(
       externalId,
       source: 'catalog-resource',
       resourceRef: resource.ref,
-      sharedWith: [...new Set([...(existing?.sharedWith ?? []), ...resource.sharedWith])].sort(),
+      sharedWith: [
+        ...new Set([...(existing?.sharedWith ?? []), ...resource.sharedWith]),
+      ].sort(),
     });
   }
   return [...links.values()];

@@ -13,7 +13,10 @@ interface Lane {
 export class ProviderGate {
   private readonly lanes = new Map<string, Lane>();
 
-  async run<T>(provider: TrustAnchorProvider, call: () => Promise<T>): Promise<T> {
+  async run<T>(
+    provider: TrustAnchorProvider,
+    call: () => Promise<T>,
+  ): Promise<T> {
     const lane = this.lane(provider.id);
     const concurrency = Math.max(1, provider.limits?.concurrency ?? 4);
     if (lane.active >= concurrency) {

@@ -12,10 +12,19 @@ import type {
   TrustAnchorProvider,
   VerifyResult,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
-import type { ClaimedStep, RetirementStore, StepCompletion } from '../database/RetirementStore';
+import type {
+  ClaimedStep,
+  RetirementStore,
+  StepCompletion,
+} from '../database/RetirementStore';
 import type { ProviderRegistry } from '../providers/ProviderRegistry';
 import { ProviderGate } from './ProviderGate';
-import { DEFAULT_RETRY_POLICY, RetryPolicy, backoffMs, judgeError } from './retryPolicy';
+import {
+  DEFAULT_RETRY_POLICY,
+  RetryPolicy,
+  backoffMs,
+  judgeError,
+} from './retryPolicy';
 import { withTimeout } from './withTimeout';
 
 export interface EngineOptions {
@@ -64,7 +73,9 @@ const STATUS_AFTER: Partial<Record<ActingAction, AnchorStatus>> = {
  * written only while the lease is held.
  */
 export class RetirementEngine {
-  readonly workerId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  readonly workerId = `${hostname()}-${process.pid}-${randomBytes(4).toString(
+    'hex',
+  )}`;
   private readonly gate = new ProviderGate();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
@@ -114,7 +125,9 @@ export class RetirementEngine {
     for (const step of claimed) {
       const run: Promise<void> = this.runStep(step)
         .catch(error =>
-          this.logger.error(`Step ${step.step.id} of retirement ${step.retirementId} crashed: ${error}`),
+          this.logger.error(
+            `Step ${step.step.id} of retirement ${step.retirementId} crashed: ${error}`,
+          ),
         )
         .finally(() => {
           this.inFlight.delete(run);
@@ -142,7 +155,10 @@ export class RetirementEngine {
       } catch (error) {
         this.logger.error(`NHI Offboarding engine pass failed: ${error}`);
       }
-      if (claimed === 0 || this.inFlight.size >= this.options.workerConcurrency) {
+      if (
+        claimed === 0 ||
+        this.inFlight.size >= this.options.workerConcurrency
+      ) {
         await this.sleep(this.options.pollIntervalMs);
       }
     }
@@ -163,27 +179,37 @@ export class RetirementEngine {
     const { step } = claimed;
     const heartbeat = setInterval(() => {
       const until = new Date(this.clock().getTime() + this.options.leaseMs);
-      this.store.heartbeat(step.id, this.workerId, until).catch(error =>
-        this.logger.warn(`Heartbeat of step ${step.id} failed: ${error}`),
-      );
+      this.store
+        .heartbeat(step.id, this.workerId, until)
+        .catch(error =>
+          this.logger.warn(`Heartbeat of step ${step.id} failed: ${error}`),
+        );
     }, Math.max(250, Math.floor(this.options.leaseMs / 3)));
     try {
       if (step.action === 'seal') {
         await this.store.seal(step.id, this.workerId, this.clock());
         return;
       }
-      const provider = claimed.anchor && this.providers.get(claimed.anchor.providerId);
+      const provider =
+        claimed.anchor && this.providers.get(claimed.anchor.providerId);
       if (!claimed.anchor || !provider) {
         await this.finish(claimed, {
           status: 'failed',
-          lastError: `Provider "${claimed.anchor?.providerId ?? '?'}" is not configured in this backend: configure it again, or request an exception for this anchor`,
+          lastError: `Provider "${
+            claimed.anchor?.providerId ?? '?'
+          }" is not configured in this backend: configure it again, or request an exception for this anchor`,
         });
         return;
       }
       if (step.action === 'verify') {
         await this.verify(claimed, claimed.anchor, provider);
       } else {
-        await this.act(claimed, claimed.anchor, provider, step.action as ActingAction);
+        await this.act(
+          claimed,
+          claimed.anchor,
+          provider,
+          step.action as ActingAction,
+        );
       }
     } finally {
       clearInterval(heartbeat);
@@ -208,7 +234,12 @@ export class RetirementEngine {
     }
     let result: ActionResult;
     try {
-      result = await this.call(provider, claimed, ctx => method.call(provider, anchor, ctx), action);
+      result = await this.call(
+        provider,
+        claimed,
+        ctx => method.call(provider, anchor, ctx),
+        action,
+      );
     } catch (error) {
       await this.failOrRetry(claimed, anchor, provider, action, error);
       return;
@@ -247,7 +278,11 @@ export class RetirementEngine {
    * the provider's propagation window has passed; `unknown` (the system
    * could not be asked) is retried like an error and never counts as done.
    */
-  private async verify(claimed: ClaimedStep, anchor: TrustAnchor, provider: TrustAnchorProvider) {
+  private async verify(
+    claimed: ClaimedStep,
+    anchor: TrustAnchor,
+    provider: TrustAnchorProvider,
+  ) {
     const now = this.clock();
     let result: VerifyResult;
     try {
@@ -258,7 +293,11 @@ export class RetirementEngine {
         'verify',
       );
     } catch (error) {
-      result = { outcome: 'unknown', detail: (error as Error).message, observed: {} };
+      result = {
+        outcome: 'unknown',
+        detail: (error as Error).message,
+        observed: {},
+      };
     }
     const anchorPatch = {
       last_verified_at: now.toISOString(),
@@ -290,19 +329,29 @@ export class RetirementEngine {
         outcome: 'untrusted',
         lastError: null,
         anchorPatch,
-        evidence: evidence(`Verified: ${provider.id} no longer trusts ${anchor.displayName} (${result.detail})`),
+        evidence: evidence(
+          `Verified: ${provider.id} no longer trusts ${anchor.displayName} (${result.detail})`,
+        ),
       });
       return;
     }
     if (result.outcome === 'trusted') {
       const windowMs = provider.limits?.propagationWindowMs ?? 0;
-      const elapsed = now.getTime() - new Date(claimed.firstAttemptAt).getTime();
+      const elapsed =
+        now.getTime() - new Date(claimed.firstAttemptAt).getTime();
       if (elapsed < windowMs) {
         await this.finish(claimed, {
           status: 'pending',
           outcome: 'trusted',
-          lastError: `Still trusted ${Math.round(elapsed / 1000)} s after the change; ${provider.id} may take up to ${Math.round(windowMs / 1000)} s`,
-          notBefore: new Date(now.getTime() + Math.min(Math.max(250, windowMs / 10), windowMs - elapsed)),
+          lastError: `Still trusted ${Math.round(
+            elapsed / 1000,
+          )} s after the change; ${provider.id} may take up to ${Math.round(
+            windowMs / 1000,
+          )} s`,
+          notBefore: new Date(
+            now.getTime() +
+              Math.min(Math.max(250, windowMs / 10), windowMs - elapsed),
+          ),
           anchorPatch,
         });
         return;
@@ -312,17 +361,25 @@ export class RetirementEngine {
         outcome: 'trusted',
         lastError: `${provider.id} still trusts ${anchor.displayName}: ${result.detail}. Check the credential in ${provider.id}, then retry`,
         anchorPatch,
-        evidence: evidence(`Verification failed: ${provider.id} still trusts ${anchor.displayName} (${result.detail})`),
+        evidence: evidence(
+          `Verification failed: ${provider.id} still trusts ${anchor.displayName} (${result.detail})`,
+        ),
       });
       return;
     }
-    const verdict = judgeError(this.options.retry, new Error(result.detail), claimed.step.attempts);
+    const verdict = judgeError(
+      this.options.retry,
+      new Error(result.detail),
+      claimed.step.attempts,
+    );
     if (verdict.retry) {
       await this.finish(claimed, {
         status: 'pending',
         outcome: 'unknown',
         lastError: `Could not verify: ${result.detail}`,
-        notBefore: new Date(now.getTime() + backoffMs(this.options.retry, claimed.step.attempts)),
+        notBefore: new Date(
+          now.getTime() + backoffMs(this.options.retry, claimed.step.attempts),
+        ),
         anchorPatch,
       });
       return;
@@ -332,7 +389,9 @@ export class RetirementEngine {
       outcome: 'unknown',
       lastError: `Unverified: ${provider.id} could not be asked whether it still trusts ${anchor.displayName} (${verdict.message}). It is not counted as revoked`,
       anchorPatch,
-      evidence: evidence(`Unverified: ${provider.id} could not be asked (${result.detail})`),
+      evidence: evidence(
+        `Unverified: ${provider.id} could not be asked (${result.detail})`,
+      ),
     });
   }
 
@@ -343,7 +402,11 @@ export class RetirementEngine {
     action: ActingAction,
     error: unknown,
   ) {
-    const verdict = judgeError(this.options.retry, error, claimed.step.attempts);
+    const verdict = judgeError(
+      this.options.retry,
+      error,
+      claimed.step.attempts,
+    );
     if (verdict.retry) {
       await this.finish(claimed, {
         status: 'pending',

@@ -8,7 +8,9 @@ export function readEngineOptions(config: Config): EngineOptions {
   const positive = (key: string, fallback: number) => {
     const value = c?.getOptionalNumber(key) ?? fallback;
     if (!(value > 0)) {
-      throw new Error(`nhiOffboarding.engine.${key} must be a positive number, got ${value}`);
+      throw new Error(
+        `nhiOffboarding.engine.${key} must be a positive number, got ${value}`,
+      );
     }
     return value;
   };

@@ -124,7 +124,10 @@ export function evaluateCompletion(
       .filter(s => s.action === 'verify')
       .sort((a, b) => b.stage - a.stage)[0];
     const attests = own.filter(s => s.action === 'attest');
-    if (excepted && own.every(s => s.status === 'excepted' || s.status === 'succeeded')) {
+    if (
+      excepted &&
+      own.every(s => s.status === 'excepted' || s.status === 'succeeded')
+    ) {
       result.excepted++;
     } else if (
       finalVerify &&

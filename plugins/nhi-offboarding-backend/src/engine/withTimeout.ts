@@ -20,7 +20,9 @@ export async function withTimeout<T>(
       call(controller.signal),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          const error = new TransientProviderError(`${what} timed out after ${timeoutMs} ms`);
+          const error = new TransientProviderError(
+            `${what} timed out after ${timeoutMs} ms`,
+          );
           controller.abort(error);
           reject(error);
         }, timeoutMs);

@@ -1,5 +1,9 @@
 import { canonicalJson } from './canonicalJson';
-import { chainEvidence, GENESIS_HASH, verifyEvidenceChain } from './evidenceChain';
+import {
+  chainEvidence,
+  GENESIS_HASH,
+  verifyEvidenceChain,
+} from './evidenceChain';
 import type { EvidenceRecord } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { evidenceToCsv } from './evidenceCsv';
 
@@ -25,13 +29,15 @@ function buildChain(n: number): EvidenceRecord[] {
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe(
-      '{"a":{"d":[1,{"y":2,"z":1}]},"b":1}',
-    );
+    expect(
+      canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } }),
+    ).toBe('{"a":{"d":[1,{"y":2,"z":1}]},"b":1}');
   });
 
   it('gives the same text whatever the key order', () => {
-    expect(canonicalJson({ x: 1, y: [2, 3] })).toBe(canonicalJson({ y: [2, 3], x: 1 }));
+    expect(canonicalJson({ x: 1, y: [2, 3] })).toBe(
+      canonicalJson({ y: [2, 3], x: 1 }),
+    );
   });
 });
 
@@ -41,7 +47,11 @@ describe('evidence chain', () => {
     expect(chain[0].prevHash).toBe(GENESIS_HASH);
     expect(chain[3].prevHash).toBe(chain[2].hash);
     expect(chain.map(r => r.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(verifyEvidenceChain(chain)).toEqual({ valid: true, count: 5, headHash: chain[4].hash });
+    expect(verifyEvidenceChain(chain)).toEqual({
+      valid: true,
+      count: 5,
+      headHash: chain[4].hash,
+    });
   });
 
   it('an empty chain is valid', () => {
@@ -54,21 +64,21 @@ describe('evidence chain', () => {
     ['data', (r: EvidenceRecord) => ({ ...r, data: { ...r.data, i: 99 } })],
     ['time', (r: EvidenceRecord) => ({ ...r, at: '2020-01-01T00:00:00.000Z' })],
     ['kind', (r: EvidenceRecord) => ({ ...r, kind: 'attestation' as const })],
-  ])('detects an altered %s at the record that was changed', (_field, alter) => {
-    const chain = buildChain(5);
-    chain[2] = alter(chain[2]);
-    const result = verifyEvidenceChain(chain);
-    expect(result.valid).toBe(false);
-    expect(result.firstInvalidSeq).toBe(3);
-    expect(result.problem).toMatch(/altered/);
-  });
+  ])(
+    'detects an altered %s at the record that was changed',
+    (_field, alter) => {
+      const chain = buildChain(5);
+      chain[2] = alter(chain[2]);
+      const result = verifyEvidenceChain(chain);
+      expect(result.valid).toBe(false);
+      expect(result.firstInvalidSeq).toBe(3);
+      expect(result.problem).toMatch(/altered/);
+    },
+  );
 
   it('detects a record rewritten with a recomputed hash (the next link breaks)', () => {
     const chain = buildChain(5);
-    const forged = chainEvidence(
-      { ...chain[1], summary: 'forged' },
-      chain[0],
-    );
+    const forged = chainEvidence({ ...chain[1], summary: 'forged' }, chain[0]);
     chain[1] = forged;
     const result = verifyEvidenceChain(chain);
     expect(result).toMatchObject({ valid: false, firstInvalidSeq: 3 });
@@ -78,13 +88,19 @@ describe('evidence chain', () => {
   it('detects a deleted record', () => {
     const chain = buildChain(5);
     chain.splice(1, 1);
-    expect(verifyEvidenceChain(chain)).toMatchObject({ valid: false, firstInvalidSeq: 2 });
+    expect(verifyEvidenceChain(chain)).toMatchObject({
+      valid: false,
+      firstInvalidSeq: 2,
+    });
   });
 
   it('detects reordered records', () => {
     const chain = buildChain(5);
     [chain[1], chain[2]] = [chain[2], chain[1]];
-    expect(verifyEvidenceChain(chain)).toMatchObject({ valid: false, firstInvalidSeq: 2 });
+    expect(verifyEvidenceChain(chain)).toMatchObject({
+      valid: false,
+      firstInvalidSeq: 2,
+    });
   });
 
   it('detects a truncated tail only through the head hash', () => {
@@ -99,9 +115,13 @@ describe('evidence chain', () => {
 describe('evidenceToCsv', () => {
   it('quotes commas and quotes, and defuses spreadsheet formulas', () => {
     const [record] = buildChain(1);
-    const csv = evidenceToCsv([{ ...record, summary: '=HYPERLINK("x"), boom', actor: '+1' }]);
+    const csv = evidenceToCsv([
+      { ...record, summary: '=HYPERLINK("x"), boom', actor: '+1' },
+    ]);
     const lines = csv.trim().split('\r\n');
-    expect(lines[0]).toBe('seq,at,kind,actor,summary,stepId,anchorId,data,prevHash,hash');
+    expect(lines[0]).toBe(
+      'seq,at,kind,actor,summary,stepId,anchorId,data,prevHash,hash',
+    );
     expect(lines[1]).toContain(`"'=HYPERLINK(""x""), boom"`);
     expect(lines[1]).toContain(",'+1,");
     expect(lines[1]).toContain(record.hash);

@@ -13,8 +13,18 @@ export type EvidenceFacts = Omit<EvidenceRecord, 'seq' | 'prevHash' | 'hash'>;
 
 /** SHA-256 over the canonical form of every field except the hash itself. */
 export function hashEvidence(record: Omit<EvidenceRecord, 'hash'>): string {
-  const { retirementId, seq, kind, stepId, anchorId, actor, at, summary, data, prevHash } =
-    record;
+  const {
+    retirementId,
+    seq,
+    kind,
+    stepId,
+    anchorId,
+    actor,
+    at,
+    summary,
+    data,
+    prevHash,
+  } = record;
   return createHash('sha256')
     .update(
       canonicalJson({
@@ -70,7 +80,9 @@ export function verifyEvidenceChain(
       );
     }
     if (record.prevHash !== previousHash) {
-      return fail(`record ${expectedSeq} does not link to the record before it`);
+      return fail(
+        `record ${expectedSeq} does not link to the record before it`,
+      );
     }
     if (hashEvidence(record) !== record.hash) {
       return fail(`record ${expectedSeq} was altered after it was written`);

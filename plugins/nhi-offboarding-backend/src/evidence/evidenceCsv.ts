@@ -16,12 +16,12 @@ const COLUMNS: (keyof EvidenceRecord)[] = [
 
 /** RFC 4180 quoting; cells that a spreadsheet would run as a formula are prefixed with '. */
 function cell(value: unknown): string {
-  let text =
-    value === undefined || value === null
-      ? ''
-      : typeof value === 'object'
-      ? canonicalJson(value)
-      : String(value);
+  let text = '';
+  if (typeof value === 'object' && value !== null) {
+    text = canonicalJson(value);
+  } else if (value !== undefined && value !== null) {
+    text = String(value);
+  }
   if (/^[=+\-@\t\r]/.test(text)) {
     text = `'${text}`;
   }

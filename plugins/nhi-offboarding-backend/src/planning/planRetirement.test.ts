@@ -12,7 +12,9 @@ const ALL: ProviderCapabilities = {
   verify: true,
 };
 
-function anchor(partial: Partial<TrustAnchor> & Pick<TrustAnchor, 'id' | 'kind'>): TrustAnchor {
+function anchor(
+  partial: Partial<TrustAnchor> & Pick<TrustAnchor, 'id' | 'kind'>,
+): TrustAnchor {
   return {
     entityRef: 'component:default/payments-api',
     providerId: 'sys',
@@ -28,8 +30,22 @@ function anchor(partial: Partial<TrustAnchor> & Pick<TrustAnchor, 'id' | 'kind'>
   };
 }
 
-const plan = (anchors: TrustAnchor[], mode: 'revoke' | 'quarantine' = 'revoke', caps = ALL) =>
-  planRetirement({ anchors, mode, capabilitiesOf: id => (id === 'sys' ? caps : id === 'catalog' ? { ...ALL, manual: true } : undefined) });
+const plan = (
+  anchors: TrustAnchor[],
+  mode: 'revoke' | 'quarantine' = 'revoke',
+  caps = ALL,
+) =>
+  planRetirement({
+    anchors,
+    mode,
+    capabilitiesOf: id =>
+      ((
+        { sys: caps, catalog: { ...ALL, manual: true } } as Record<
+          string,
+          ProviderCapabilities
+        >
+      )[id]),
+  });
 
 describe('planRetirement', () => {
   it('follows the control chain for an identity: disable, end sessions, memberships, revoke, verify, seal', () => {
@@ -45,16 +61,30 @@ describe('planRetirement', () => {
   });
 
   it('rotates a shared secret instead of revoking it, and says why', () => {
-    const steps = plan([anchor({ id: 'db-pw', kind: 'secret', sharedWith: ['component:default/billing'] })]);
+    const steps = plan([
+      anchor({
+        id: 'db-pw',
+        kind: 'secret',
+        sharedWith: ['component:default/billing'],
+      }),
+    ]);
     const actions = steps.map(s => s.action);
     expect(actions).toContain('rotate');
     expect(actions).not.toContain('revoke');
-    expect(steps.find(s => s.action === 'rotate')!.rationale).toContain('component:default/billing');
+    expect(steps.find(s => s.action === 'rotate')!.rationale).toContain(
+      'component:default/billing',
+    );
   });
 
   it('asks for a manual rotation when the system cannot rotate a shared secret', () => {
     const steps = plan(
-      [anchor({ id: 'db-pw', kind: 'secret', sharedWith: ['component:default/billing'] })],
+      [
+        anchor({
+          id: 'db-pw',
+          kind: 'secret',
+          sharedWith: ['component:default/billing'],
+        }),
+      ],
       'revoke',
       { ...ALL, rotate: false },
     );
@@ -67,29 +97,48 @@ describe('planRetirement', () => {
       anchor({ id: 'grp', kind: 'group-membership' }),
       anchor({ id: 'key', kind: 'api-key' }),
     ]);
-    expect(steps.find(s => s.anchorId === 'grp' && s.action === 'revoke')!.phase).toBe(2);
-    expect(steps.find(s => s.anchorId === 'key' && s.action === 'revoke')!.phase).toBe(3);
-    expect(steps.filter(s => s.anchorId === 'key').map(s => s.action)).toEqual(['revoke', 'verify']);
+    expect(
+      steps.find(s => s.anchorId === 'grp' && s.action === 'revoke')!.phase,
+    ).toBe(2);
+    expect(
+      steps.find(s => s.anchorId === 'key' && s.action === 'revoke')!.phase,
+    ).toBe(3);
+    expect(steps.filter(s => s.anchorId === 'key').map(s => s.action)).toEqual([
+      'revoke',
+      'verify',
+    ]);
   });
 
   it('makes manual anchors and unknown providers an owner attestation', () => {
     const steps = plan([
-      anchor({ id: 'res', kind: 'api-key', providerId: 'catalog', manual: true }),
+      anchor({
+        id: 'res',
+        kind: 'api-key',
+        providerId: 'catalog',
+        manual: true,
+      }),
       anchor({ id: 'lost', kind: 'api-key', providerId: 'gone' }),
     ]);
     const attest = steps.filter(s => s.action === 'attest');
     expect(attest).toHaveLength(2);
     expect(attest.every(s => s.manual && s.stage === STAGE.verify)).toBe(true);
-    expect(attest.find(s => s.anchorId === 'lost')!.rationale).toMatch(/not configured/);
+    expect(attest.find(s => s.anchorId === 'lost')!.rationale).toMatch(
+      /not configured/,
+    );
   });
 
   it('only verifies anchors that are already revoked', () => {
-    const steps = plan([anchor({ id: 'old', kind: 'api-key', status: 'revoked' })]);
+    const steps = plan([
+      anchor({ id: 'old', kind: 'api-key', status: 'revoked' }),
+    ]);
     expect(steps.map(s => s.action)).toEqual(['verify', 'seal']);
   });
 
   it('in quarantine, proves the disable before waiting and marks final steps as after the quarantine', () => {
-    const steps = plan([anchor({ id: 'sa', kind: 'service-account' })], 'quarantine');
+    const steps = plan(
+      [anchor({ id: 'sa', kind: 'service-account' })],
+      'quarantine',
+    );
     expect(steps.map(s => [s.action, s.afterQuarantine])).toEqual([
       ['disable', false],
       ['terminate-sessions', false],

@@ -99,17 +99,41 @@ export function planRetirement(input: PlanInput): PlannedStep[] {
       }
     } else {
       if (role === 'identity' && caps.disable) {
-        add(anchor, STAGE.disable, 1, 'disable', 'Primary identity: disabled first so nothing new can start');
+        add(
+          anchor,
+          STAGE.disable,
+          1,
+          'disable',
+          'Primary identity: disabled first so nothing new can start',
+        );
       }
       if (role === 'identity' && caps.terminateSessions) {
-        add(anchor, STAGE.terminateSessions, 1, 'terminate-sessions', 'Live sessions and tokens survive a disable: ended explicitly');
+        add(
+          anchor,
+          STAGE.terminateSessions,
+          1,
+          'terminate-sessions',
+          'Live sessions and tokens survive a disable: ended explicitly',
+        );
       }
       if (role === 'identity' && caps.removeMemberships) {
-        add(anchor, STAGE.removeMemberships, 2, 'remove-memberships', 'Role assignments and group memberships removed');
+        add(
+          anchor,
+          STAGE.removeMemberships,
+          2,
+          'remove-memberships',
+          'Role assignments and group memberships removed',
+        );
       }
       if (role === 'membership') {
         if (caps.revoke) {
-          add(anchor, STAGE.removeMemberships, 2, 'revoke', 'Membership removed');
+          add(
+            anchor,
+            STAGE.removeMemberships,
+            2,
+            'revoke',
+            'Membership removed',
+          );
         }
       } else if (caps.revoke) {
         add(
@@ -117,7 +141,9 @@ export function planRetirement(input: PlanInput): PlannedStep[] {
           STAGE.secrets,
           3,
           'revoke',
-          role === 'identity' ? 'Identity deleted for good' : 'Own credential revoked',
+          role === 'identity'
+            ? 'Identity deleted for good'
+            : 'Own credential revoked',
         );
       }
       if (
@@ -126,15 +152,40 @@ export function planRetirement(input: PlanInput): PlannedStep[] {
         role === 'identity' &&
         caps.disable
       ) {
-        add(anchor, STAGE.verifyDisabled, 4, 'verify', 'Quarantine: proven disabled before the waiting period');
+        add(
+          anchor,
+          STAGE.verifyDisabled,
+          4,
+          'verify',
+          'Quarantine: proven disabled before the waiting period',
+        );
       }
     }
     if (caps.verify) {
-      add(anchor, STAGE.verify, 4, 'verify', 'Asked the system that holds it whether it still trusts it');
+      add(
+        anchor,
+        STAGE.verify,
+        4,
+        'verify',
+        'Asked the system that holds it whether it still trusts it',
+      );
     } else {
-      add(anchor, STAGE.verify, 4, 'attest', 'Its system cannot be asked: the owner confirms and attests', true);
+      add(
+        anchor,
+        STAGE.verify,
+        4,
+        'attest',
+        'Its system cannot be asked: the owner confirms and attests',
+        true,
+      );
     }
   }
-  add(undefined, STAGE.seal, 5, 'seal', 'Completion checked (fail closed) and the evidence chain sealed');
+  add(
+    undefined,
+    STAGE.seal,
+    5,
+    'seal',
+    'Completion checked (fail closed) and the evidence chain sealed',
+  );
   return steps.sort((a, b) => a.stage - b.stage);
 }

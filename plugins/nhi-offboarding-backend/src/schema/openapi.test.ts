@@ -6,14 +6,20 @@ import { createRouter, RouterOptions } from '../service/router';
 
 /** The OpenAPI description and the router must describe the same API. */
 describe('openapi.yaml', () => {
-  const spec = YAML.parse(fs.readFileSync(path.join(__dirname, 'openapi.yaml'), 'utf8'));
+  const spec = YAML.parse(
+    fs.readFileSync(path.join(__dirname, 'openapi.yaml'), 'utf8'),
+  );
 
   function specRoutes(): string[] {
     const routes: string[] = [];
-    for (const [p, ops] of Object.entries<Record<string, unknown>>(spec.paths)) {
+    for (const [p, ops] of Object.entries<Record<string, unknown>>(
+      spec.paths,
+    )) {
       for (const method of Object.keys(ops)) {
         if (['get', 'post', 'put', 'patch', 'delete'].includes(method)) {
-          routes.push(`${method.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`);
+          routes.push(
+            `${method.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`,
+          );
         }
       }
     }
@@ -47,15 +53,23 @@ describe('openapi.yaml', () => {
     const refs = [...text.matchAll(/"\$ref":"#\/([^"]+)"/g)].map(m => m[1]);
     expect(refs.length).toBeGreaterThan(20);
     for (const ref of refs) {
-      const target = ref.split('/').reduce((node: any, key) => node?.[key], spec);
-      expect({ ref, found: target !== undefined }).toEqual({ ref, found: true });
+      const target = ref
+        .split('/')
+        .reduce((node: any, key) => node?.[key], spec);
+      expect({ ref, found: target !== undefined }).toEqual({
+        ref,
+        found: true,
+      });
     }
   });
 
   it('gives every operation an id and an error response', () => {
     for (const [p, ops] of Object.entries<Record<string, any>>(spec.paths)) {
       for (const [method, op] of Object.entries<any>(ops)) {
-        expect({ route: `${method} ${p}`, operationId: typeof op.operationId }).toEqual({
+        expect({
+          route: `${method} ${p}`,
+          operationId: typeof op.operationId,
+        }).toEqual({
           route: `${method} ${p}`,
           operationId: 'string',
         });

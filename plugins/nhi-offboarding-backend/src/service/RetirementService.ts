@@ -8,7 +8,10 @@ import type {
   TrustAnchor,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type { RetirementStore } from '../database/RetirementStore';
-import type { AnchorDiscovery, DiscoveryProblem } from '../discovery/AnchorDiscovery';
+import type {
+  AnchorDiscovery,
+  DiscoveryProblem,
+} from '../discovery/AnchorDiscovery';
 import type { ProviderRegistry } from '../providers/ProviderRegistry';
 import { planRetirement } from '../planning/planRetirement';
 
@@ -40,15 +43,26 @@ export class RetirementService {
     refresh: boolean,
   ): Promise<{ items: TrustAnchor[]; problems: DiscoveryProblem[] }> {
     if (!refresh) {
-      const items = await this.options.store.listAnchors(stringifyEntityRef(entity));
+      const items = await this.options.store.listAnchors(
+        stringifyEntityRef(entity),
+      );
       if (items.length > 0) return { items, problems: [] };
     }
     return this.options.discovery.discover(entity);
   }
 
   /** The dry run: the same plan a retirement would run, nothing started. */
-  async plan(entity: Entity, mode: RetirementMode): Promise<{ steps: PlannedStep[]; anchors: TrustAnchor[]; problems: DiscoveryProblem[] }> {
-    const { items, problems } = await this.options.discovery.discover(entity, { persist: false });
+  async plan(
+    entity: Entity,
+    mode: RetirementMode,
+  ): Promise<{
+    steps: PlannedStep[];
+    anchors: TrustAnchor[];
+    problems: DiscoveryProblem[];
+  }> {
+    const { items, problems } = await this.options.discovery.discover(entity, {
+      persist: false,
+    });
     return { steps: this.planFor(items, mode), anchors: items, problems };
   }
 
@@ -59,16 +73,22 @@ export class RetirementService {
     quarantineDays?: number;
     actor: string;
   }): Promise<Retirement> {
-    const { items: anchors } = await this.options.discovery.discover(input.entity);
+    const { items: anchors } = await this.options.discovery.discover(
+      input.entity,
+    );
     const now = this.now();
-    const steps = this.planFor(anchors, input.mode).map(s => ({ ...s, id: `stp_${randomUUID()}` }));
+    const steps = this.planFor(anchors, input.mode).map(s => ({
+      ...s,
+      id: `stp_${randomUUID()}`,
+    }));
     const retirement = await this.options.store.createRetirement({
       id: `ret_${randomUUID()}`,
       entityRef: stringifyEntityRef(input.entity),
       mode: input.mode,
       reason: input.reason,
       requestedBy: input.actor,
-      quarantineDays: input.mode === 'quarantine' ? input.quarantineDays : undefined,
+      quarantineDays:
+        input.mode === 'quarantine' ? input.quarantineDays : undefined,
       quarantineUntil:
         input.mode === 'quarantine'
           ? new Date(now.getTime() + (input.quarantineDays ?? 0) * DAY_MS)
@@ -125,12 +145,20 @@ export class RetirementService {
     note: string;
     actor: string;
   }): Promise<StepException> {
-    const decided = await this.options.store.decideException({ ...input, now: this.now() });
+    const decided = await this.options.store.decideException({
+      ...input,
+      now: this.now(),
+    });
     this.options.onWork();
     return decided;
   }
 
-  async attest(input: { retirementId: string; stepId: string; note: string; actor: string }) {
+  async attest(input: {
+    retirementId: string;
+    stepId: string;
+    note: string;
+    actor: string;
+  }) {
     await this.options.store.attest({ ...input, now: this.now() });
     this.options.onWork();
     return this.get(input.retirementId);

@@ -26,7 +26,15 @@ export async function findResidualAccess(options: {
     for (let i = 0; i < missing.length; i += CATALOG_BATCH) {
       const batch = missing.slice(i, i + CATALOG_BATCH);
       const { items } = await catalog.getEntitiesByRefs(
-        { entityRefs: batch, fields: ['kind', 'metadata.name', 'metadata.namespace', 'spec.lifecycle'] },
+        {
+          entityRefs: batch,
+          fields: [
+            'kind',
+            'metadata.name',
+            'metadata.namespace',
+            'spec.lifecycle',
+          ],
+        },
         { credentials },
       );
       batch.forEach((ref, j) => entities.set(ref, items[j] ?? undefined));
@@ -48,9 +56,11 @@ export async function findResidualAccess(options: {
       const lifecycle = entity?.spec?.lifecycle as string | undefined;
       let reason: ResidualAccessItem['reason'] | undefined;
       if (!entity) reason = 'entity-missing';
-      else if (lifecycle && options.retiredLifecycles.includes(lifecycle)) reason = 'entity-retired';
+      else if (lifecycle && options.retiredLifecycles.includes(lifecycle))
+        reason = 'entity-retired';
       else if (lifecycle === 'deprecated') reason = 'entity-deprecated';
-      else if (anchor.owner && !entities.get(anchor.owner)) reason = 'owner-missing';
+      else if (anchor.owner && !entities.get(anchor.owner))
+        reason = 'owner-missing';
       if (reason) {
         result.push({ anchor, reason, entityLifecycle: lifecycle });
         if (result.length >= options.limit) return result;
@@ -59,4 +69,3 @@ export async function findResidualAccess(options: {
   }
   return result;
 }
-

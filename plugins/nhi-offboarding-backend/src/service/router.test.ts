@@ -5,18 +5,27 @@ import {
   startTestBackend,
   TestDatabases,
 } from '@backstage/backend-test-utils';
-import { createBackendModule, BackstageCredentials } from '@backstage/backend-plugin-api';
+import {
+  createBackendModule,
+  BackstageCredentials,
+} from '@backstage/backend-plugin-api';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { Entity } from '@backstage/catalog-model';
-import type { EvidenceRecord, Retirement } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import type {
+  EvidenceRecord,
+  Retirement,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { nhiOffboardingProvidersExtensionPoint } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import { nhiOffboardingPlugin } from '../plugin';
 import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
 
 jest.setTimeout(60_000);
 
-const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'], disableDocker: true });
+const databases = TestDatabases.create({
+  ids: ['SQLITE_3', 'POSTGRES_15'],
+  disableDocker: true,
+});
 
 const OWNER = 'user:default/alice';
 const PLATFORM = 'user:default/bob';
@@ -31,13 +40,23 @@ const entities: Entity[] = [
       namespace: 'default',
       annotations: { 'nhi-offboarding/sys': 'payments-sa, stripe-key' },
     },
-    spec: { type: 'service', lifecycle: 'production', owner: 'group:default/payments' },
-    relations: [{ type: 'dependsOn', targetRef: 'resource:default/vendor-token' }],
+    spec: {
+      type: 'service',
+      lifecycle: 'production',
+      owner: 'group:default/payments',
+    },
+    relations: [
+      { type: 'dependsOn', targetRef: 'resource:default/vendor-token' },
+    ],
   },
   {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Resource',
-    metadata: { name: 'vendor-token', namespace: 'default', title: 'Vendor API token' },
+    metadata: {
+      name: 'vendor-token',
+      namespace: 'default',
+      title: 'Vendor API token',
+    },
     spec: { type: 'token', owner: 'payments' },
     relations: [
       { type: 'dependencyOf', targetRef: 'component:default/payments-api' },
@@ -47,8 +66,16 @@ const entities: Entity[] = [
   {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Component',
-    metadata: { name: 'old-bot', namespace: 'default', annotations: { 'nhi-offboarding/sys': 'old-bot-key' } },
-    spec: { type: 'bot', lifecycle: 'deprecated', owner: 'group:default/payments' },
+    metadata: {
+      name: 'old-bot',
+      namespace: 'default',
+      annotations: { 'nhi-offboarding/sys': 'old-bot-key' },
+    },
+    spec: {
+      type: 'bot',
+      lifecycle: 'deprecated',
+      owner: 'group:default/payments',
+    },
   },
 ];
 
@@ -60,10 +87,21 @@ function policy(
   credentials: BackstageCredentials,
   permission: string,
 ): AuthorizeResult.ALLOW | AuthorizeResult.DENY {
-  const user = (credentials.principal as { userEntityRef?: string }).userEntityRef;
-  if (user === PLATFORM || (credentials.principal as { type: string }).type === 'service') return AuthorizeResult.ALLOW;
+  const user = (credentials.principal as { userEntityRef?: string })
+    .userEntityRef;
+  if (
+    user === PLATFORM ||
+    (credentials.principal as { type: string }).type === 'service'
+  )
+    return AuthorizeResult.ALLOW;
   if (permission.endsWith('.read')) return AuthorizeResult.ALLOW;
-  if (user === OWNER && ['nhi-offboarding.entity.retire', 'nhi-offboarding.retirement.operate'].includes(permission)) {
+  if (
+    user === OWNER &&
+    [
+      'nhi-offboarding.entity.retire',
+      'nhi-offboarding.retirement.operate',
+    ].includes(permission)
+  ) {
     return AuthorizeResult.ALLOW;
   }
   return AuthorizeResult.DENY;
@@ -96,14 +134,22 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
           },
         }),
         mockServices.database.factory({ knex }),
-        mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.none() }),
+        mockServices.httpAuth.factory({
+          defaultCredentials: mockCredentials.none(),
+        }),
         catalogServiceMock.factory({ entities }),
         mockServices.rootConfig.factory({
-          data: { nhiOffboarding: { engine: { pollIntervalMs: 20, retryBaseDelayMs: 50 } } },
+          data: {
+            nhiOffboarding: {
+              engine: { pollIntervalMs: 20, retryBaseDelayMs: 50 },
+            },
+          },
         }),
         mockServices.permissions.mock({
           authorize: async (requests, options) =>
-            requests.map(r => ({ result: policy(options.credentials, r.permission.name) })),
+            requests.map(r => ({
+              result: policy(options.credentials, r.permission.name),
+            })),
         }).factory,
       ],
     });
@@ -114,12 +160,19 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     await backend?.stop();
   });
 
-  const as = (user: string) => ({ Authorization: mockCredentials.user.header(user) });
+  const as = (user: string) => ({
+    Authorization: mockCredentials.user.header(user),
+  });
   const api = (path: string) => `/api/nhi-offboarding${path}`;
 
-  async function waitFor(id: string, status: Retirement['status']): Promise<Retirement> {
+  async function waitFor(
+    id: string,
+    status: Retirement['status'],
+  ): Promise<Retirement> {
     for (let i = 0; i < 200; i++) {
-      const res = await request(server).get(api(`/retirements/${id}`)).set(as(OWNER));
+      const res = await request(server)
+        .get(api(`/retirements/${id}`))
+        .set(as(OWNER));
       if (res.body.status === status) return res.body;
       await new Promise(r => setTimeout(r, 50));
     }
@@ -127,19 +180,39 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
   }
 
   it('rejects requests without credentials (401)', async () => {
-    const res = await request(server).get(api('/entities/component/default/payments-api/trust-anchors'));
+    const res = await request(server).get(
+      api('/entities/component/default/payments-api/trust-anchors'),
+    );
     expect(res.status).toBe(401);
-    expect((await request(server).post(api('/retirements')).send({})).status).toBe(401);
+    expect(
+      (await request(server).post(api('/retirements')).send({})).status,
+    ).toBe(401);
   });
 
   it('discovers trust anchors from annotations and catalog Resources', async () => {
     const res = await request(server)
-      .get(api('/entities/component/default/payments-api/trust-anchors?refresh=true'))
+      .get(
+        api(
+          '/entities/component/default/payments-api/trust-anchors?refresh=true',
+        ),
+      )
       .set(as(OTHER));
     expect(res.status).toBe(200);
-    const byId = Object.fromEntries(res.body.items.map((a: any) => [a.externalId, a]));
-    expect(Object.keys(byId).sort()).toEqual(['payments-sa', 'resource:default/vendor-token', 'stripe-key']);
-    expect(byId['payments-sa']).toMatchObject({ providerId: 'sys', kind: 'service-account', status: 'active', manual: false, fingerprint: 'sha256:payments-sa' });
+    const byId = Object.fromEntries(
+      res.body.items.map((a: any) => [a.externalId, a]),
+    );
+    expect(Object.keys(byId).sort()).toEqual([
+      'payments-sa',
+      'resource:default/vendor-token',
+      'stripe-key',
+    ]);
+    expect(byId['payments-sa']).toMatchObject({
+      providerId: 'sys',
+      kind: 'service-account',
+      status: 'active',
+      manual: false,
+      fingerprint: 'sha256:payments-sa',
+    });
     expect(byId['resource:default/vendor-token']).toMatchObject({
       providerId: 'catalog',
       kind: 'token',
@@ -150,50 +223,119 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
   });
 
   it('answers 404 for an entity that is not in the catalog, 400 for a malformed ref', async () => {
-    const missing = await request(server).get(api('/entities/component/default/nope/trust-anchors')).set(as(OWNER));
+    const missing = await request(server)
+      .get(api('/entities/component/default/nope/trust-anchors'))
+      .set(as(OWNER));
     expect(missing.status).toBe(404);
-    expect(missing.body.error.message).toContain('component:default/nope is not in the catalog');
-    const bad = await request(server).post(api('/retirements')).set(as(OWNER)).send({ entityRef: 'not a ref', mode: 'revoke', reason: 'x' });
+    expect(missing.body.error.message).toContain(
+      'component:default/nope is not in the catalog',
+    );
+    const bad = await request(server)
+      .post(api('/retirements'))
+      .set(as(OWNER))
+      .send({ entityRef: 'not a ref', mode: 'revoke', reason: 'x' });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toMatch(/is not an entity ref: use kind:namespace\/name/);
+    expect(bad.body.error.message).toMatch(
+      /is not an entity ref: use kind:namespace\/name/,
+    );
   });
 
   it('plans a dry run that writes nothing', async () => {
-    const before = await request(server).get(api('/retirements?entityRef=component:default/payments-api')).set(as(OWNER));
+    const before = await request(server)
+      .get(api('/retirements?entityRef=component:default/payments-api'))
+      .set(as(OWNER));
     const res = await request(server)
       .post(api('/entities/component/default/payments-api/plan'))
       .set(as(OWNER))
       .send({ mode: 'revoke' });
     expect(res.status).toBe(200);
-    const actions = res.body.steps.map((s: any) => `${s.action}:${s.anchorName ?? '-'}`);
+    const actions = res.body.steps.map(
+      (s: any) => `${s.action}:${s.anchorName ?? '-'}`,
+    );
     expect(actions[0]).toBe('disable:payments-sa');
-    expect(actions).toContain('rotate:Vendor API token'.replace('rotate', 'attest'));
+    expect(actions).toContain(
+      'rotate:Vendor API token'.replace('rotate', 'attest'),
+    );
     expect(actions[actions.length - 1]).toBe('seal:-');
-    const after = await request(server).get(api('/retirements?entityRef=component:default/payments-api')).set(as(OWNER));
+    const after = await request(server)
+      .get(api('/retirements?entityRef=component:default/payments-api'))
+      .set(as(OWNER));
     expect(after.body.items).toEqual(before.body.items);
     expect(sys.calls.filter(c => c.method !== 'verify')).toEqual([]);
   });
 
   it.each([
     [{ mode: 'revoke', reason: 'x' }, /entityRef is required/],
-    [{ entityRef: 'component:default/payments-api', mode: 'delete', reason: 'x' }, /mode must be one of: revoke, quarantine/],
-    [{ entityRef: 'component:default/payments-api', mode: 'revoke' }, /reason is required/],
-    [{ entityRef: 'component:default/payments-api', mode: 'quarantine', reason: 'x' }, /quarantineDays is required/],
-    [{ entityRef: 'component:default/payments-api', mode: 'quarantine', reason: 'x', quarantineDays: -1 }, /quarantineDays must be 0 or more/],
-    [{ entityRef: 'component:default/payments-api', mode: 'revoke', reason: 'x', admin: true }, /unknown field\(s\) admin/],
-    [{ entityRef: 42, mode: 'revoke', reason: 'x' }, /entityRef must be a string/],
-  ])('rejects a bad retirement request %j with a clear 400', async (body, message) => {
-    const res = await request(server).post(api('/retirements')).set(as(OWNER)).send(body);
-    expect(res.status).toBe(400);
-    expect(res.body.error.message).toMatch(message);
-    const list = await request(server).get(api('/retirements')).set(as(PLATFORM));
-    expect(list.body.items).toEqual([]);
-  });
+    [
+      {
+        entityRef: 'component:default/payments-api',
+        mode: 'delete',
+        reason: 'x',
+      },
+      /mode must be one of: revoke, quarantine/,
+    ],
+    [
+      { entityRef: 'component:default/payments-api', mode: 'revoke' },
+      /reason is required/,
+    ],
+    [
+      {
+        entityRef: 'component:default/payments-api',
+        mode: 'quarantine',
+        reason: 'x',
+      },
+      /quarantineDays is required/,
+    ],
+    [
+      {
+        entityRef: 'component:default/payments-api',
+        mode: 'quarantine',
+        reason: 'x',
+        quarantineDays: -1,
+      },
+      /quarantineDays must be 0 or more/,
+    ],
+    [
+      {
+        entityRef: 'component:default/payments-api',
+        mode: 'revoke',
+        reason: 'x',
+        admin: true,
+      },
+      /unknown field\(s\) admin/,
+    ],
+    [
+      { entityRef: 42, mode: 'revoke', reason: 'x' },
+      /entityRef must be a string/,
+    ],
+  ])(
+    'rejects a bad retirement request %j with a clear 400',
+    async (body, message) => {
+      const res = await request(server)
+        .post(api('/retirements'))
+        .set(as(OWNER))
+        .send(body);
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toMatch(message);
+      const list = await request(server)
+        .get(api('/retirements'))
+        .set(as(PLATFORM));
+      expect(list.body.items).toEqual([]);
+    },
+  );
 
   it('rejects a body that is not JSON (415) and malformed JSON (400)', async () => {
-    const text = await request(server).post(api('/retirements')).set(as(OWNER)).set('Content-Type', 'text/plain').send('mode=revoke');
+    const text = await request(server)
+      .post(api('/retirements'))
+      .set(as(OWNER))
+      .set('Content-Type', 'text/plain')
+      .send('mode=revoke');
     expect(text.status).toBe(415);
-    const broken = await request(server).post(api('/retirements')).set(as(OWNER)).set('Content-Type', 'application/json').send('{"mode":');
+    const broken = await request(server)
+      .post(api('/retirements'))
+      .set(as(OWNER))
+      .set('Content-Type', 'application/json')
+      .send('{"mode":');
     expect(broken.status).toBe(400);
   });
 
@@ -201,45 +343,105 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     const res = await request(server)
       .post(api('/retirements'))
       .set(as(OTHER))
-      .send({ entityRef: 'component:default/payments-api', mode: 'revoke', reason: 'not mine' });
+      .send({
+        entityRef: 'component:default/payments-api',
+        mode: 'revoke',
+        reason: 'not mine',
+      });
     expect(res.status).toBe(403);
     expect(res.body.error.message).toMatch(/nhi-offboarding.entity.retire/);
-    expect((await request(server).get(api('/retirements')).set(as(PLATFORM))).body.items).toEqual([]);
+    expect(
+      (await request(server).get(api('/retirements')).set(as(PLATFORM))).body
+        .items,
+    ).toEqual([]);
   });
 
   it('retires end to end: runs, waits for the attestation, completes, and proves it', async () => {
     const created = await request(server)
       .post(api('/retirements'))
       .set(as(OWNER))
-      .send({ entityRef: 'component:default/payments-api', mode: 'revoke', reason: 'replaced by payments-v2' });
+      .send({
+        entityRef: 'component:default/payments-api',
+        mode: 'revoke',
+        reason: 'replaced by payments-v2',
+      });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ status: 'pending', requestedBy: OWNER, mode: 'revoke' });
+    expect(created.body).toMatchObject({
+      status: 'pending',
+      requestedBy: OWNER,
+      mode: 'revoke',
+    });
     const id = created.body.id;
 
     const conflict = await request(server)
       .post(api('/retirements'))
       .set(as(OWNER))
-      .send({ entityRef: 'component:default/payments-api', mode: 'revoke', reason: 'again' });
+      .send({
+        entityRef: 'component:default/payments-api',
+        mode: 'revoke',
+        reason: 'again',
+      });
     expect(conflict.status).toBe(409);
 
     // Others may read but not act.
-    expect((await request(server).get(api(`/retirements/${id}`)).set(as(OTHER))).status).toBe(200);
-    expect((await request(server).post(api(`/retirements/${id}/cancel`)).set(as(OTHER)).send({})).status).toBe(403);
-    expect((await request(server).post(api(`/retirements/${id}/hold`)).set(as(OWNER)).send({ reason: 'x' })).status).toBe(403);
+    expect(
+      (
+        await request(server)
+          .get(api(`/retirements/${id}`))
+          .set(as(OTHER))
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(server)
+          .post(api(`/retirements/${id}/cancel`))
+          .set(as(OTHER))
+          .send({})
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await request(server)
+          .post(api(`/retirements/${id}/hold`))
+          .set(as(OWNER))
+          .send({ reason: 'x' })
+      ).status,
+    ).toBe(403);
 
     // The manual anchor waits for its owner.
     let r: Retirement = created.body;
-    for (let i = 0; i < 100 && !r.steps!.some(s => s.action === 'attest' && s.status === 'waiting' ) ; i++) {
-      r = (await request(server).get(api(`/retirements/${id}`)).set(as(OWNER))).body;
+    for (
+      let i = 0;
+      i < 100 &&
+      !r.steps!.some(s => s.action === 'attest' && s.status === 'waiting');
+      i++
+    ) {
+      r = (
+        await request(server)
+          .get(api(`/retirements/${id}`))
+          .set(as(OWNER))
+      ).body;
     }
     for (let i = 0; i < 100; i++) {
-      r = (await request(server).get(api(`/retirements/${id}`)).set(as(OWNER))).body;
-      if (r.steps!.filter(s => s.action === 'verify').every(s => s.status === 'succeeded')) break;
+      r = (
+        await request(server)
+          .get(api(`/retirements/${id}`))
+          .set(as(OWNER))
+      ).body;
+      if (
+        r
+          .steps!.filter(s => s.action === 'verify')
+          .every(s => s.status === 'succeeded')
+      )
+        break;
       await new Promise(res => setTimeout(res, 50));
     }
     expect(r.status).toBe('running');
     const attest = r.steps!.find(s => s.action === 'attest')!;
-    const bad = await request(server).post(api(`/retirements/${id}/steps/${attest.id}/attest`)).set(as(OWNER)).send({ note: '' });
+    const bad = await request(server)
+      .post(api(`/retirements/${id}/steps/${attest.id}/attest`))
+      .set(as(OWNER))
+      .send({ note: '' });
     expect(bad.status).toBe(400);
     const attested = await request(server)
       .post(api(`/retirements/${id}/steps/${attest.id}/attest`))
@@ -252,34 +454,72 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     expect(sys.credentials.get('payments-sa')!.status).toBe('revoked');
     expect(sys.credentials.get('stripe-key')!.status).toBe('revoked');
 
-    const evidence = await request(server).get(api(`/retirements/${id}/evidence`)).set(as(OTHER));
+    const evidence = await request(server)
+      .get(api(`/retirements/${id}/evidence`))
+      .set(as(OTHER));
     expect(evidence.status).toBe(200);
     const kinds = evidence.body.items.map((e: EvidenceRecord) => e.kind);
     expect(kinds[0]).toBe('planned');
     expect(kinds).toContain('attestation');
     expect(kinds[kinds.length - 1]).toBe('completion');
-    const verify = await request(server).get(api(`/retirements/${id}/evidence/verify`)).set(as(OTHER));
-    expect(verify.body).toMatchObject({ valid: true, count: evidence.body.items.length });
+    const verify = await request(server)
+      .get(api(`/retirements/${id}/evidence/verify`))
+      .set(as(OTHER));
+    expect(verify.body).toMatchObject({
+      valid: true,
+      count: evidence.body.items.length,
+    });
 
-    const csv = await request(server).get(api(`/retirements/${id}/evidence?format=csv`)).set(as(OTHER));
+    const csv = await request(server)
+      .get(api(`/retirements/${id}/evidence?format=csv`))
+      .set(as(OTHER));
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
-    expect(csv.text.split('\r\n')[0]).toBe('seq,at,kind,actor,summary,stepId,anchorId,data,prevHash,hash');
-    expect(csv.text.trim().split('\r\n')).toHaveLength(evidence.body.items.length + 1);
+    expect(csv.text.split('\r\n')[0]).toBe(
+      'seq,at,kind,actor,summary,stepId,anchorId,data,prevHash,hash',
+    );
+    expect(csv.text.trim().split('\r\n')).toHaveLength(
+      evidence.body.items.length + 1,
+    );
 
-    const anchors = await request(server).get(api('/entities/component/default/payments-api/trust-anchors')).set(as(OWNER));
-    expect(anchors.body.items.map((a: any) => a.status).sort()).toEqual(['revoked', 'revoked', 'revoked']);
+    const anchors = await request(server)
+      .get(api('/entities/component/default/payments-api/trust-anchors'))
+      .set(as(OWNER));
+    expect(anchors.body.items.map((a: any) => a.status).sort()).toEqual([
+      'revoked',
+      'revoked',
+      'revoked',
+    ]);
   });
 
   it('enforces four-eyes on exceptions and lets the platform place a legal hold', async () => {
-    sys.failures.revoke = [new Error('boom 1'), new Error('boom 2'), new Error('boom 3'), new Error('boom 4'), new Error('boom 5')];
+    sys.failures.revoke = [
+      new Error('boom 1'),
+      new Error('boom 2'),
+      new Error('boom 3'),
+      new Error('boom 4'),
+      new Error('boom 5'),
+    ];
     const created = await request(server)
       .post(api('/retirements'))
       .set(as(OWNER))
-      .send({ entityRef: 'component:default/old-bot', mode: 'revoke', reason: 'bot retired' });
+      .send({
+        entityRef: 'component:default/old-bot',
+        mode: 'revoke',
+        reason: 'bot retired',
+      });
     const id = created.body.id;
-    const hold = await request(server).post(api(`/retirements/${id}/hold`)).set(as(PLATFORM)).send({ reason: 'audit 2026' });
-    expect(hold.body).toMatchObject({ legalHold: true, holdReason: 'audit 2026' });
-    const lift = await request(server).delete(api(`/retirements/${id}/hold`)).set(as(PLATFORM)).send({});
+    const hold = await request(server)
+      .post(api(`/retirements/${id}/hold`))
+      .set(as(PLATFORM))
+      .send({ reason: 'audit 2026' });
+    expect(hold.body).toMatchObject({
+      legalHold: true,
+      holdReason: 'audit 2026',
+    });
+    const lift = await request(server)
+      .delete(api(`/retirements/${id}/hold`))
+      .set(as(PLATFORM))
+      .send({});
     expect(lift.body.legalHold).toBe(false);
 
     const stuck = await waitFor(id, 'needs-attention');
@@ -294,37 +534,98 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     const requested = await request(server)
       .post(api(`/retirements/${id}/steps/${failed.id}/exception`))
       .set(as(OWNER))
-      .send({ justification: 'vendor deletes the key on the 20th', expiresAt: '2099-01-01T00:00:00Z' });
+      .send({
+        justification: 'vendor deletes the key on the 20th',
+        expiresAt: '2099-01-01T00:00:00Z',
+      });
     expect(requested.status).toBe(201);
-    expect(requested.body).toMatchObject({ status: 'requested', requestedBy: OWNER });
+    expect(requested.body).toMatchObject({
+      status: 'requested',
+      requestedBy: OWNER,
+    });
     // The owner lacks the approve permission; the platform admin approves, but not their own requests.
-    expect((await request(server).post(api(`/retirements/${id}/steps/${failed.id}/exception/approve`)).set(as(OWNER)).send({})).status).toBe(403);
+    expect(
+      (
+        await request(server)
+          .post(api(`/retirements/${id}/steps/${failed.id}/exception/approve`))
+          .set(as(OWNER))
+          .send({})
+      ).status,
+    ).toBe(403);
     const approved = await request(server)
       .post(api(`/retirements/${id}/steps/${failed.id}/exception/approve`))
       .set(as(PLATFORM))
       .send({ note: 'risk accepted' });
-    expect(approved.body).toMatchObject({ status: 'approved', decidedBy: PLATFORM });
+    expect(approved.body).toMatchObject({
+      status: 'approved',
+      decidedBy: PLATFORM,
+    });
     await waitFor(id, 'completed');
-    const exceptions = await request(server).get(api('/exceptions')).set(as(PLATFORM));
-    expect(exceptions.body.items).toEqual([expect.objectContaining({ entityRef: 'component:default/old-bot', status: 'approved' })]);
+    const exceptions = await request(server)
+      .get(api('/exceptions'))
+      .set(as(PLATFORM));
+    expect(exceptions.body.items).toEqual([
+      expect.objectContaining({
+        entityRef: 'component:default/old-bot',
+        status: 'approved',
+      }),
+    ]);
   });
 
   it('lists residual access for deprecated entities', async () => {
-    const res = await request(server).get(api('/residual-access')).set(as(PLATFORM));
+    const res = await request(server)
+      .get(api('/residual-access'))
+      .set(as(PLATFORM));
     expect(res.status).toBe(200);
     for (const item of res.body.items) {
-      expect(['entity-deprecated', 'entity-retired', 'entity-missing', 'owner-missing']).toContain(item.reason);
+      expect([
+        'entity-deprecated',
+        'entity-retired',
+        'entity-missing',
+        'owner-missing',
+      ]).toContain(item.reason);
     }
-    expect(await request(server).get(api('/residual-access?x=1')).set(as(PLATFORM))).toMatchObject({ status: 400 });
+    expect(
+      await request(server).get(api('/residual-access?x=1')).set(as(PLATFORM)),
+    ).toMatchObject({ status: 400 });
   });
 
   it('validates ids and query parameters', async () => {
-    expect((await request(server).get(api('/retirements/..%2F..%2Fetc')).set(as(OWNER))).status).toBe(400);
-    expect((await request(server).get(api('/retirements/ret_00000000-0000-4000-8000-000000000000')).set(as(OWNER))).status).toBe(404);
-    expect((await request(server).get(api('/retirements?limit=0')).set(as(PLATFORM))).body.error.message).toMatch(/limit must be at least 1/);
-    expect((await request(server).get(api('/retirements?status=done')).set(as(PLATFORM))).body.error.message).toMatch(/status must be one or more of/);
-    expect((await request(server).get(api('/retirements?cursor=abc')).set(as(PLATFORM))).status).toBe(400);
-    expect((await request(server).get(api('/retirements')).set(as(OTHER))).status).toBe(200);
+    expect(
+      (
+        await request(server)
+          .get(api('/retirements/..%2F..%2Fetc'))
+          .set(as(OWNER))
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await request(server)
+          .get(api('/retirements/ret_00000000-0000-4000-8000-000000000000'))
+          .set(as(OWNER))
+      ).status,
+    ).toBe(404);
+    expect(
+      (await request(server).get(api('/retirements?limit=0')).set(as(PLATFORM)))
+        .body.error.message,
+    ).toMatch(/limit must be at least 1/);
+    expect(
+      (
+        await request(server)
+          .get(api('/retirements?status=done'))
+          .set(as(PLATFORM))
+      ).body.error.message,
+    ).toMatch(/status must be one or more of/);
+    expect(
+      (
+        await request(server)
+          .get(api('/retirements?cursor=abc'))
+          .set(as(PLATFORM))
+      ).status,
+    ).toBe(400);
+    expect(
+      (await request(server).get(api('/retirements')).set(as(OTHER))).status,
+    ).toBe(200);
   });
 
   it('lists providers', async () => {

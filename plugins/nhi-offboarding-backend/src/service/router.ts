@@ -65,7 +65,11 @@ export interface RouterOptions {
 
 /** Who did it, as written in the evidence. */
 function actorOf(credentials: BackstageCredentials): string {
-  const p = credentials.principal as { type?: string; userEntityRef?: string; subject?: string };
+  const p = credentials.principal as {
+    type?: string;
+    userEntityRef?: string;
+    subject?: string;
+  };
   if (p.type === 'user' && p.userEntityRef) return p.userEntityRef;
   if (p.type === 'service' && p.subject) return `service:${p.subject}`;
   return 'unknown';
@@ -75,18 +79,39 @@ function actorOf(credentials: BackstageCredentials): string {
  * The REST API (see ../schema/openapi.yaml). Each handler validates its
  * input, checks the permission, and calls the service; nothing else.
  */
-export async function createRouter(options: RouterOptions): Promise<express.Router> {
-  const { httpAuth, permissions, auditor, store, discovery, service, providers } = options;
+export async function createRouter(
+  options: RouterOptions,
+): Promise<express.Router> {
+  const {
+    httpAuth,
+    permissions,
+    auditor,
+    store,
+    discovery,
+    service,
+    providers,
+  } = options;
   const router = Router();
   router.use(express.json({ limit: '64kb' }));
   router.use((req, _res, next) => {
-    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
-    if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) && hasBody && !req.is('application/json')) {
+    const hasBody =
+      Number(req.headers['content-length'] ?? 0) > 0 ||
+      req.headers['transfer-encoding'];
+    if (
+      ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) &&
+      hasBody &&
+      !req.is('application/json')
+    ) {
       next(
-        Object.assign(new Error('Send the request body as JSON (Content-Type: application/json)'), {
-          name: 'UnsupportedMediaTypeError',
-          statusCode: 415,
-        }),
+        Object.assign(
+          new Error(
+            'Send the request body as JSON (Content-Type: application/json)',
+          ),
+          {
+            name: 'UnsupportedMediaTypeError',
+            statusCode: 415,
+          },
+        ),
       );
       return;
     }
@@ -98,14 +123,24 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     permission: BasicPermission | ResourcePermission,
     resourceRef?: string,
   ): Promise<BackstageCredentials> {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const [decision] = await permissions.authorize(
-      [resourceRef ? { permission: permission as ResourcePermission, resourceRef } : { permission: permission as BasicPermission }],
+      [
+        resourceRef
+          ? { permission: permission as ResourcePermission, resourceRef }
+          : { permission: permission as BasicPermission },
+      ],
       { credentials },
     );
     if (decision.result !== AuthorizeResult.ALLOW) {
       throw new NotAllowedError(
-        `You are not allowed to do this${resourceRef ? ` for ${resourceRef}` : ''} (permission ${permission.name}); ask the entity's owners or the platform team`,
+        `You are not allowed to do this${
+          resourceRef ? ` for ${resourceRef}` : ''
+        } (permission ${
+          permission.name
+        }); ask the entity's owners or the platform team`,
       );
     }
     return credentials;
@@ -118,7 +153,12 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     meta: JsonObject,
     run: () => Promise<T>,
   ): Promise<T> {
-    const event = await auditor.createEvent({ eventId, severityLevel: 'medium', request: req, meta });
+    const event = await auditor.createEvent({
+      eventId,
+      severityLevel: 'medium',
+      request: req,
+      meta,
+    });
     try {
       const result = await run();
       await event.success();
@@ -130,7 +170,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   }
 
   const entityRefFromPath = (req: Request) =>
-    parseFullEntityRef(`${req.params.kind}:${req.params.namespace}/${req.params.name}`);
+    parseFullEntityRef(
+      `${req.params.kind}:${req.params.namespace}/${req.params.name}`,
+    );
 
   async function retirementFor(req: Request) {
     const id = parseId(req.params.id, 'retirement id');
@@ -141,13 +183,16 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   // ---- entities ----------------------------------------------------------
 
-  router.get('/entities/:kind/:namespace/:name/trust-anchors', async (req, res) => {
-    const query = parse(anchorsQuery, req.query, 'query');
-    const entityRef = entityRefFromPath(req);
-    const credentials = await allow(req, nhiAnchorsReadPermission, entityRef);
-    const entity = await discovery.getEntity(entityRef, credentials);
-    res.json(await service.anchorsOf(entity, query.refresh === 'true'));
-  });
+  router.get(
+    '/entities/:kind/:namespace/:name/trust-anchors',
+    async (req, res) => {
+      const query = parse(anchorsQuery, req.query, 'query');
+      const entityRef = entityRefFromPath(req);
+      const credentials = await allow(req, nhiAnchorsReadPermission, entityRef);
+      const entity = await discovery.getEntity(entityRef, credentials);
+      res.json(await service.anchorsOf(entity, query.refresh === 'true'));
+    },
+  );
 
   router.post('/entities/:kind/:namespace/:name/plan', async (req, res) => {
     const body = parse(planBody, req.body, 'plan request');
@@ -164,15 +209,20 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const entityRef = parseFullEntityRef(body.entityRef);
     const credentials = await allow(req, nhiEntityRetirePermission, entityRef);
     const entity = await discovery.getEntity(entityRef, credentials);
-    const retirement = await audited(req, 'retirement-start', { entityRef, mode: body.mode }, () =>
-      service.start({ ...body, entity, actor: actorOf(credentials) }),
+    const retirement = await audited(
+      req,
+      'retirement-start',
+      { entityRef, mode: body.mode },
+      () => service.start({ ...body, entity, actor: actorOf(credentials) }),
     );
     res.status(201).json(retirement);
   });
 
   router.get('/retirements', async (req, res) => {
     const query = parse(listQuery, req.query, 'query');
-    const entityRef = query.entityRef ? parseFullEntityRef(query.entityRef) : undefined;
+    const entityRef = query.entityRef
+      ? parseFullEntityRef(query.entityRef)
+      : undefined;
     if (entityRef) {
       await allow(req, nhiEvidenceReadPermission, entityRef);
     } else {
@@ -190,10 +240,18 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   router.post('/retirements/:id/cancel', async (req, res) => {
     const body = parse(cancelBody, req.body, 'cancel request');
     const r = await retirementFor(req);
-    const credentials = await allow(req, nhiRetirementOperatePermission, r.entityRef);
+    const credentials = await allow(
+      req,
+      nhiRetirementOperatePermission,
+      r.entityRef,
+    );
     res.json(
       await audited(req, 'retirement-cancel', { retirementId: r.id }, () =>
-        service.cancel(r.id, actorOf(credentials), body.reason ?? 'no reason given'),
+        service.cancel(
+          r.id,
+          actorOf(credentials),
+          body.reason ?? 'no reason given',
+        ),
       ),
     );
   });
@@ -201,7 +259,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   router.post('/retirements/:id/retry', async (req, res) => {
     parse(emptyBody, req.body, 'retry request');
     const r = await retirementFor(req);
-    const credentials = await allow(req, nhiRetirementOperatePermission, r.entityRef);
+    const credentials = await allow(
+      req,
+      nhiRetirementOperatePermission,
+      r.entityRef,
+    );
     res.json(
       await audited(req, 'retirement-retry', { retirementId: r.id }, () =>
         service.retry(r.id, actorOf(credentials)),
@@ -212,7 +274,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   router.post('/retirements/:id/release', async (req, res) => {
     parse(releaseBody, req.body, 'release request');
     const r = await retirementFor(req);
-    const credentials = await allow(req, nhiRetirementOperatePermission, r.entityRef);
+    const credentials = await allow(
+      req,
+      nhiRetirementOperatePermission,
+      r.entityRef,
+    );
     res.json(
       await audited(req, 'retirement-release', { retirementId: r.id }, () =>
         service.release(r.id, actorOf(credentials)),
@@ -225,8 +291,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const r = await retirementFor(req);
     const credentials = await allow(req, nhiLegalHoldPermission);
     res.json(
-      await audited(req, 'retirement-hold', { retirementId: r.id, hold: true }, () =>
-        service.setHold(r.id, actorOf(credentials), true, body.reason),
+      await audited(
+        req,
+        'retirement-hold',
+        { retirementId: r.id, hold: true },
+        () => service.setHold(r.id, actorOf(credentials), true, body.reason),
       ),
     );
   });
@@ -236,8 +305,12 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const r = await retirementFor(req);
     const credentials = await allow(req, nhiLegalHoldPermission);
     res.json(
-      await audited(req, 'retirement-hold', { retirementId: r.id, hold: false }, () =>
-        service.setHold(r.id, actorOf(credentials), false, body.reason ?? ''),
+      await audited(
+        req,
+        'retirement-hold',
+        { retirementId: r.id, hold: false },
+        () =>
+          service.setHold(r.id, actorOf(credentials), false, body.reason ?? ''),
       ),
     );
   });
@@ -248,49 +321,75 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const stepId = parseId(req.params.stepId, 'step id');
     const expiresAt = new Date(body.expiresAt);
     if (expiresAt <= new Date()) {
-      throw new InputError('expiresAt must be in the future: an exception needs an end');
+      throw new InputError(
+        'expiresAt must be in the future: an exception needs an end',
+      );
     }
-    const credentials = await allow(req, nhiRetirementOperatePermission, r.entityRef);
-    const exception = await audited(req, 'exception-request', { retirementId: r.id, stepId }, () =>
-      service.requestException({
-        retirementId: r.id,
-        stepId,
-        justification: body.justification,
-        expiresAt,
-        actor: actorOf(credentials),
-      }),
+    const credentials = await allow(
+      req,
+      nhiRetirementOperatePermission,
+      r.entityRef,
+    );
+    const exception = await audited(
+      req,
+      'exception-request',
+      { retirementId: r.id, stepId },
+      () =>
+        service.requestException({
+          retirementId: r.id,
+          stepId,
+          justification: body.justification,
+          expiresAt,
+          actor: actorOf(credentials),
+        }),
     );
     res.status(201).json(exception);
   });
 
   for (const decision of ['approve', 'reject'] as const) {
-    router.post(`/retirements/:id/steps/:stepId/exception/${decision}`, async (req, res) => {
-      const body = parse(decisionBody, req.body, `exception ${decision}`);
-      const r = await retirementFor(req);
-      const stepId = parseId(req.params.stepId, 'step id');
-      const credentials = await allow(req, nhiExceptionApprovePermission);
-      res.json(
-        await audited(req, `exception-${decision}`, { retirementId: r.id, stepId }, () =>
-          service.decideException({
-            retirementId: r.id,
-            stepId,
-            approve: decision === 'approve',
-            note: body.note ?? '',
-            actor: actorOf(credentials),
-          }),
-        ),
-      );
-    });
+    router.post(
+      `/retirements/:id/steps/:stepId/exception/${decision}`,
+      async (req, res) => {
+        const body = parse(decisionBody, req.body, `exception ${decision}`);
+        const r = await retirementFor(req);
+        const stepId = parseId(req.params.stepId, 'step id');
+        const credentials = await allow(req, nhiExceptionApprovePermission);
+        res.json(
+          await audited(
+            req,
+            `exception-${decision}`,
+            { retirementId: r.id, stepId },
+            () =>
+              service.decideException({
+                retirementId: r.id,
+                stepId,
+                approve: decision === 'approve',
+                note: body.note ?? '',
+                actor: actorOf(credentials),
+              }),
+          ),
+        );
+      },
+    );
   }
 
   router.post('/retirements/:id/steps/:stepId/attest', async (req, res) => {
     const body = parse(attestBody, req.body, 'attestation');
     const r = await retirementFor(req);
     const stepId = parseId(req.params.stepId, 'step id');
-    const credentials = await allow(req, nhiRetirementOperatePermission, r.entityRef);
+    const credentials = await allow(
+      req,
+      nhiRetirementOperatePermission,
+      r.entityRef,
+    );
     res.json(
       await audited(req, 'step-attest', { retirementId: r.id, stepId }, () =>
-        service.attest({ retirementId: r.id, stepId, note: body.note, actor: actorOf(credentials) }),
+        service.attest({
+          retirementId: r.id,
+          stepId,
+          note: body.note,
+          actor: actorOf(credentials),
+        }),
       ),
     );
   });

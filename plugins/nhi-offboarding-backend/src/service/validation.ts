@@ -13,13 +13,18 @@ import {
 
 const text = (name: string, max: number) =>
   z
-    .string({ required_error: `${name} is required`, invalid_type_error: `${name} must be a string` })
+    .string({
+      required_error: `${name} is required`,
+      invalid_type_error: `${name} must be a string`,
+    })
     .trim()
     .min(1, `${name} must not be empty`)
     .max(max, `${name} must be at most ${max} characters`);
 
 const mode = z.enum(RETIREMENT_MODES, {
-  errorMap: () => ({ message: `mode must be one of: ${RETIREMENT_MODES.join(', ')}` }),
+  errorMap: () => ({
+    message: `mode must be one of: ${RETIREMENT_MODES.join(', ')}`,
+  }),
 });
 
 const quarantineDays = z
@@ -45,7 +50,8 @@ export const createBody = z
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         path: ['quarantineDays'],
-        message: 'quarantineDays is required for a quarantine (how long to wait before the final revoke)',
+        message:
+          'quarantineDays is required for a quarantine (how long to wait before the final revoke)',
       });
     }
     if (body.mode === 'revoke' && body.quarantineDays !== undefined) {
@@ -57,30 +63,44 @@ export const createBody = z
     }
   });
 
-export const cancelBody = z.object({ reason: text('reason', 2000).optional() }).strict();
+export const cancelBody = z
+  .object({ reason: text('reason', 2000).optional() })
+  .strict();
 export const emptyBody = z.object({}).strict();
 export const releaseBody = z
   .object({
     outcome: z
       .enum(['revoke'], {
         errorMap: () => ({
-          message: 'outcome must be "revoke" (end the quarantine now and revoke for good)',
+          message:
+            'outcome must be "revoke" (end the quarantine now and revoke for good)',
         }),
       })
       .optional(),
   })
   .strict();
 export const holdBody = z.object({ reason: text('reason', 2000) }).strict();
-export const liftHoldBody = z.object({ reason: text('reason', 2000).optional() }).strict();
+export const liftHoldBody = z
+  .object({ reason: text('reason', 2000).optional() })
+  .strict();
 export const exceptionBody = z
   .object({
     justification: text('justification', 4000),
     expiresAt: z
-      .string({ required_error: 'expiresAt is required', invalid_type_error: 'expiresAt must be an ISO 8601 date-time string' })
-      .datetime({ offset: true, message: 'expiresAt must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z' }),
+      .string({
+        required_error: 'expiresAt is required',
+        invalid_type_error: 'expiresAt must be an ISO 8601 date-time string',
+      })
+      .datetime({
+        offset: true,
+        message:
+          'expiresAt must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z',
+      }),
   })
   .strict();
-export const decisionBody = z.object({ note: text('note', 4000).optional() }).strict();
+export const decisionBody = z
+  .object({ note: text('note', 4000).optional() })
+  .strict();
 export const attestBody = z.object({ note: text('note', 4000) }).strict();
 
 export const listQuery = z
@@ -88,11 +108,19 @@ export const listQuery = z
     entityRef: text('entityRef', 512).optional(),
     status: z
       .union([z.string(), z.array(z.string())])
-      .transform(v => (Array.isArray(v) ? v : v.split(',')).map(s => s.trim()).filter(Boolean))
+      .transform(v =>
+        (Array.isArray(v) ? v : v.split(','))
+          .map(s => s.trim())
+          .filter(Boolean),
+      )
       .pipe(
         z.array(
           z.enum(RETIREMENT_STATUSES, {
-            errorMap: () => ({ message: `status must be one or more of: ${RETIREMENT_STATUSES.join(', ')}` }),
+            errorMap: () => ({
+              message: `status must be one or more of: ${RETIREMENT_STATUSES.join(
+                ', ',
+              )}`,
+            }),
           }),
         ),
       )
@@ -108,18 +136,32 @@ export const listQuery = z
   .strict();
 
 export const anchorsQuery = z
-  .object({ refresh: z.enum(['true', 'false'], { errorMap: () => ({ message: 'refresh must be true or false' }) }).optional() })
+  .object({
+    refresh: z
+      .enum(['true', 'false'], {
+        errorMap: () => ({ message: 'refresh must be true or false' }),
+      })
+      .optional(),
+  })
   .strict();
 
 export const evidenceQuery = z
-  .object({ format: z.enum(['json', 'csv'], { errorMap: () => ({ message: 'format must be json or csv' }) }).optional() })
+  .object({
+    format: z
+      .enum(['json', 'csv'], {
+        errorMap: () => ({ message: 'format must be json or csv' }),
+      })
+      .optional(),
+  })
   .strict();
 
 export const exceptionsQuery = z
   .object({
     status: z
       .enum(['requested', 'approved', 'rejected'], {
-        errorMap: () => ({ message: 'status must be requested, approved or rejected' }),
+        errorMap: () => ({
+          message: 'status must be requested, approved or rejected',
+        }),
       })
       .optional(),
   })
@@ -142,16 +184,27 @@ export function parseFullEntityRef(value: string): string {
     return stringifyEntityRef(ref);
   } catch (error) {
     throw new InputError(
-      `entityRef "${value.slice(0, 80)}" is not an entity ref: use kind:namespace/name, e.g. component:default/payments-api`,
+      `entityRef "${value.slice(
+        0,
+        80,
+      )}" is not an entity ref: use kind:namespace/name, e.g. component:default/payments-api`,
     );
   }
 }
 
-export function parse<T extends z.ZodTypeAny>(schema: T, value: unknown, where: string): z.infer<T> {
+export function parse<T extends z.ZodTypeAny>(
+  schema: T,
+  value: unknown,
+  where: string,
+): z.infer<T> {
   const result = schema.safeParse(value ?? {});
   if (!result.success) {
     const details = result.error.issues
-      .map(i => (i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message))
+      .map(i =>
+        i.code === 'unrecognized_keys'
+          ? `unknown field(s) ${i.keys.join(', ')}`
+          : i.message,
+      )
       .join('; ');
     throw new InputError(`Invalid ${where}: ${details}`);
   }

@@ -1,4 +1,7 @@
-import type { TrustAnchor, TrustAnchorKind } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import type {
+  TrustAnchor,
+  TrustAnchorKind,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type {
   ActionResult,
   DiscoverRequest,
@@ -23,7 +26,14 @@ interface Credential {
   memberships: string[];
 }
 
-type Method = 'disable' | 'enable' | 'revoke' | 'terminateSessions' | 'rotate' | 'removeMemberships' | 'verify';
+type Method =
+  | 'disable'
+  | 'enable'
+  | 'revoke'
+  | 'terminateSessions'
+  | 'rotate'
+  | 'removeMemberships'
+  | 'verify';
 
 export class InMemoryCredentialSystem implements TrustAnchorProvider {
   readonly type = 'in-memory';
@@ -96,14 +106,22 @@ export class InMemoryCredentialSystem implements TrustAnchorProvider {
     const c = this.touch('terminateSessions', anchor);
     const ended = c.sessions;
     c.sessions = 0;
-    return { changed: ended > 0, detail: `${ended} session(s) ended`, observed: { ended } };
+    return {
+      changed: ended > 0,
+      detail: `${ended} session(s) ended`,
+      observed: { ended },
+    };
   }
 
   async removeMemberships(anchor: TrustAnchor): Promise<ActionResult> {
     const c = this.touch('removeMemberships', anchor);
     const removed = c.memberships;
     c.memberships = [];
-    return { changed: removed.length > 0, detail: `removed from ${removed.join(', ') || 'nothing'}`, observed: { removed } };
+    return {
+      changed: removed.length > 0,
+      detail: `removed from ${removed.join(', ') || 'nothing'}`,
+      observed: { removed },
+    };
   }
 
   async revoke(anchor: TrustAnchor): Promise<ActionResult> {
@@ -128,7 +146,11 @@ export class InMemoryCredentialSystem implements TrustAnchorProvider {
     }
     if (this.staleVerifies > 0) {
       this.staleVerifies--;
-      return { outcome: 'trusted', detail: 'change not visible yet', observed: { status: 'active' } };
+      return {
+        outcome: 'trusted',
+        detail: 'change not visible yet',
+        observed: { status: 'active' },
+      };
     }
     const trusted =
       c.fingerprint === anchor.fingerprint

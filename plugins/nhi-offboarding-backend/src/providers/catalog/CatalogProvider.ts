@@ -52,7 +52,10 @@ function ownerRef(owner: unknown, namespace?: string): string | undefined {
   if (typeof owner !== 'string' || !owner) return undefined;
   try {
     return stringifyEntityRef(
-      parseEntityRef(owner, { defaultKind: 'group', defaultNamespace: namespace ?? 'default' }),
+      parseEntityRef(owner, {
+        defaultKind: 'group',
+        defaultNamespace: namespace ?? 'default',
+      }),
     );
   } catch {
     return undefined;

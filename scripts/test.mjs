@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/*
+ * The whole test suite: type check, lint, then every package's tests on
+ * SQLite and on PostgreSQL. PostgreSQL is required (the store is tested on
+ * both databases); the machine's server on 127.0.0.1:5432 is used unless
+ * BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING names another.
+ *
+ *   npm test                 everything
+ *   npm test -- <pattern>    only test files matching <pattern> (no type check or lint)
+ */
+import { spawnSync } from 'node:child_process';
+import net from 'node:net';
+
+const PG_ENV = 'BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING';
+const env = { ...process.env, CI: 'true' };
+env[PG_ENV] ||= 'postgresql://postgres@127.0.0.1:5432';
+
+function run(title, command, args) {
+  const started = Date.now();
+  console.log(`\n== ${title}: ${command} ${args.join(' ')}`);
+  const result = spawnSync(command, args, { stdio: 'inherit', env });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (result.status !== 0) {
+    console.error(`\n== ${title} failed after ${seconds} s`);
+    process.exit(result.status ?? 1);
+  }
+  console.log(`== ${title} passed in ${seconds} s`);
+}
+
+function reachable(url) {
+  const { hostname, port } = new URL(url);
+  return new Promise(resolve => {
+    const socket = net.connect({ host: hostname, port: Number(port || 5432) });
+    socket.setTimeout(2000);
+    socket.once('connect', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+async function ensurePostgres() {
+  if (await reachable(env[PG_ENV])) return;
+  // The machine's cluster may simply be stopped: start it the Debian way.
+  spawnSync(
+    'sh',
+    [
+      '-c',
+      'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | tail -1) main start',
+    ],
+    { stdio: 'inherit' },
+  );
+  for (let i = 0; i < 20; i++) {
+    if (await reachable(env[PG_ENV])) return;
+    await new Promise(r => setTimeout(r, 500));
+  }
+  console.error(
+    `PostgreSQL is not reachable at ${env[PG_ENV]}. Start a PostgreSQL 15+ server with a superuser that needs no password from this host, ` +
+      `or set ${PG_ENV} to one (e.g. postgresql://postgres:secret@db.example:5432).`,
+  );
+  process.exit(1);
+}
+
+const only = process.argv.slice(2);
+await ensurePostgres();
+if (only.length === 0) {
+  run('type check', 'npx', ['tsc', '--noEmit', '-p', '.']);
+  run('lint', 'npx', ['backstage-cli', 'repo', 'lint']);
+}
+run('tests', 'npx', [
+  'backstage-cli',
+  'repo',
+  'test',
+  '--watchAll=false',
+  ...only,
+]);

@@ -111,13 +111,15 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
   let server: any;
   let sys: InMemoryCredentialSystem;
   let backend: Awaited<ReturnType<typeof startTestBackend>>;
+  let knex: Awaited<ReturnType<typeof databases.init>>;
 
   beforeAll(async () => {
-    const knex = await databases.init(databaseId);
+    knex = await databases.init(databaseId);
     sys = new InMemoryCredentialSystem('sys');
     sys.add('payments-sa', 'service-account', ['payments-admins']);
     sys.add('stripe-key', 'api-key');
     sys.add('old-bot-key', 'api-key');
+    sys.add('cron-key', 'api-key');
     backend = await startTestBackend({
       features: [
         nhiOffboardingPlugin,
@@ -570,6 +572,37 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
         status: 'approved',
       }),
     ]);
+  });
+
+  it('shows tampering with stored evidence on the verify endpoint, and offers no way to change it', async () => {
+    const [first] = (
+      await request(server)
+        .get(api('/retirements?status=completed'))
+        .set(as(PLATFORM))
+    ).body.items;
+    const path = api(`/retirements/${first.id}/evidence`);
+    expect(
+      (await request(server).get(`${path}/verify`).set(as(OWNER))).body.valid,
+    ).toBe(true);
+    for (const method of ['put', 'patch', 'delete', 'post'] as const) {
+      expect(
+        (await request(server)[method](path).set(as(PLATFORM)).send({})).status,
+      ).toBe(404);
+    }
+
+    await knex('nhi_evidence')
+      .where({ retirement_id: first.id, seq: 2 })
+      .update({ summary: 'nothing to see' });
+    const altered = await request(server).get(`${path}/verify`).set(as(OWNER));
+    expect(altered.body).toMatchObject({ valid: false, firstInvalidSeq: 2 });
+    expect(altered.body.problem).toMatch(/altered/);
+
+    await knex('nhi_evidence')
+      .where({ retirement_id: first.id, seq: 3 })
+      .delete();
+    expect(
+      (await request(server).get(`${path}/verify`).set(as(OWNER))).body,
+    ).toMatchObject({ valid: false, firstInvalidSeq: 2 });
   });
 
   it('lists residual access for deprecated entities', async () => {

@@ -219,6 +219,8 @@ export interface Retirement {
   quarantineUntil?: string;
   /** True once a quarantine was ended early. */
   released: boolean;
+  /** True when the quarantine ends by restoring access instead of revoking. */
+  restoring: boolean;
   /** The stage the engine works on (steps of later stages wait). */
   currentStage: number;
   statusReason?: string;

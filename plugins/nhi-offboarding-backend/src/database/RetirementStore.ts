@@ -182,6 +182,7 @@ export class RetirementStore {
             ? iso(input.quarantineUntil)
             : null,
           released: false,
+          restoring: false,
           current_stage: 0,
           created_at: now,
           updated_at: now,
@@ -403,8 +404,12 @@ export class RetirementStore {
         .join('nhi_retirements as r', 'r.id', 's.retirement_id')
         .where('r.status', 'running')
         .whereRaw('s.stage = r.current_stage')
+        // A legal hold blocks the final steps; re-enabling is never blocked.
         .where(q =>
-          q.where('r.legal_hold', false).orWhere('s.stage', '<', FINAL_STAGE),
+          q
+            .where('r.legal_hold', false)
+            .orWhere('s.stage', '<', FINAL_STAGE)
+            .orWhere('s.action', 'enable'),
         )
         .where(q =>
           q
@@ -735,6 +740,85 @@ export class RetirementStore {
     });
   }
 
+  /**
+   * Ends a quarantine by giving access back: open steps are cancelled and
+   * every anchor that was disabled is re-enabled. Refused once anything
+   * final (memberships, revocations) has started.
+   */
+  async restore(
+    id: string,
+    actor: string,
+    now: Date,
+    newStepId: () => string,
+  ): Promise<void> {
+    await this.mutate(id, actor, now, async (trx, facts, r) => {
+      if (
+        r.mode !== 'quarantine' ||
+        !ACTIVE.includes(r.status as RetirementStatus)
+      ) {
+        throw new ConflictError(`Retirement ${id} is not an active quarantine`);
+      }
+      if (r.restoring) return;
+      const steps = await trx<StepRow>('nhi_steps').where('retirement_id', id);
+      const final = steps.filter(
+        s =>
+          s.stage >= FINAL_STAGE &&
+          s.stage < STAGE.restore &&
+          ['running', 'succeeded', 'failed'].includes(s.status),
+      );
+      if (final.length > 0) {
+        throw new ConflictError(
+          `Access can no longer be restored: ${final.length} final step(s) of retirement ${id} have already run`,
+        );
+      }
+      if (steps.some(s => s.status === 'running')) {
+        throw new ConflictError(
+          'A step is running right now: try again in a moment',
+        );
+      }
+      await trx('nhi_steps')
+        .where('retirement_id', id)
+        .whereIn('status', ['pending', 'waiting', 'failed'])
+        .update({ status: 'cancelled', finished_at: iso(now) });
+      const disabled = steps.filter(
+        s => s.action === 'disable' && s.status === 'succeeded' && s.anchor_id,
+      );
+      const rows: StepRow[] = disabled.map(s => ({
+        ...s,
+        id: newStepId(),
+        stage: STAGE.restore,
+        phase: 1,
+        action: 'enable',
+        manual: false,
+        after_quarantine: false,
+        rationale: 'Quarantine ended by restoring access: re-enabled',
+        status: 'pending',
+        attempts: 0,
+        last_error: null,
+        outcome: null,
+        not_before: null,
+        lease_owner: null,
+        lease_expires_at: null,
+        first_attempt_at: null,
+        started_at: null,
+        finished_at: null,
+      }));
+      if (rows.length) await trx('nhi_steps').insert(rows);
+      await trx('nhi_retirements')
+        .where('id', id)
+        .update({ restoring: true, released: true, updated_at: iso(now) });
+      facts.push(
+        statusFact(
+          id,
+          actor,
+          now,
+          r.status,
+          `Restore requested by ${actor}: ${rows.length} disabled credential(s) will be re-enabled, nothing is revoked`,
+        ),
+      );
+    });
+  }
+
   async setHold(
     id: string,
     actor: string,
@@ -1016,6 +1100,7 @@ export class RetirementStore {
           mode: fresh.mode as RetirementMode,
           currentStage: fresh.current_stage,
           released: Boolean(fresh.released),
+          restoring: Boolean(fresh.restoring),
           quarantineUntil: fresh.quarantine_until ?? undefined,
         },
         steps,
@@ -1029,6 +1114,7 @@ export class RetirementStore {
             current_stage: next.currentStage,
             status_reason: next.statusReason ?? null,
             updated_at: iso(now),
+            ...(next.status === 'cancelled' ? { active_entity_ref: null } : {}),
           });
         if (next.status !== fresh.status) {
           facts.push(

@@ -54,6 +54,7 @@ export interface RetirementRow {
   quarantine_days: number | null;
   quarantine_until: string | null;
   released: boolean | number;
+  restoring: boolean | number;
   current_stage: number;
   created_at: string;
   updated_at: string;
@@ -182,6 +183,7 @@ export function retirementFromRow(
     quarantineDays: opt(row.quarantine_days),
     quarantineUntil: opt(row.quarantine_until),
     released: Boolean(row.released),
+    restoring: Boolean(row.restoring),
     currentStage: row.current_stage,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -388,6 +388,75 @@ describe.each(databases.eachSupportedId())(
       expect(sys.callsOf('revoke')).toEqual(['payments-sa']);
     });
 
+    it('restores access instead of revoking when a quarantine is ended that way', async () => {
+      const { sys, engine, start, get, store, clock } = await setup(databaseId);
+      const r = await start(
+        [
+          { id: 'payments-sa', kind: 'service-account' },
+          { id: 'stripe-key', kind: 'api-key' },
+        ],
+        'quarantine',
+        30,
+      );
+      await engine.drain();
+      expect(sys.credentials.get('payments-sa')!.status).toBe('disabled');
+      let n = 0;
+      await store.setHold(
+        r.id,
+        'user:default/legal',
+        true,
+        'hold does not block a restore',
+        clock.now,
+      );
+      await store.restore(
+        r.id,
+        'user:default/alice',
+        clock.now,
+        () => `stp_restore-${++n}`,
+      );
+      await engine.drain();
+      const restored = await get(r.id);
+      expect(restored).toMatchObject({ status: 'cancelled', restoring: true });
+      expect(restored.statusReason).toMatch(/restoring access/);
+      expect(sys.credentials.get('payments-sa')!.status).toBe('active');
+      expect(sys.callsOf('enable')).toEqual(['payments-sa']);
+      expect(sys.callsOf('revoke')).toEqual([]);
+      expect(
+        restored
+          .steps!.filter(s => s.action === 'revoke')
+          .every(s => s.status === 'cancelled'),
+      ).toBe(true);
+      expect(verifyEvidenceChain(await store.getEvidence(r.id)).valid).toBe(
+        true,
+      );
+      // The entity may be retired again.
+      expect(
+        (await start([{ id: 'payments-sa', kind: 'service-account' }])).status,
+      ).toBe('pending');
+    });
+
+    it('refuses to restore once the final revoke has run', async () => {
+      const { sys, engine, start, store, clock, get } = await setup(databaseId);
+      sys.failures.revoke = [new PermanentProviderError('no privilege')];
+      const r = await start(
+        [{ id: 'payments-sa', kind: 'service-account' }],
+        'quarantine',
+        0,
+      );
+      await engine.drain();
+      expect((await get(r.id)).status).toBe('needs-attention');
+      await expect(
+        store.restore(r.id, 'user:default/alice', clock.now, () => 'stp_x'),
+      ).rejects.toThrow(/no longer be restored: 2 final step\(s\)/);
+      sys.failures.revoke = [];
+      await store.retry(r.id, 'user:default/alice', clock.now);
+      await engine.drain();
+      expect((await get(r.id)).status).toBe('completed');
+      await expect(
+        store.restore(r.id, 'user:default/alice', clock.now, () => 'stp_y'),
+      ).rejects.toThrow(/not an active quarantine/);
+    });
+
     it('a legal hold blocks the final revoke until it is lifted', async () => {
       const { sys, engine, start, get, store, clock } = await setup(databaseId);
       const r = await start([{ id: 'payments-sa', kind: 'service-account' }]);

@@ -80,6 +80,10 @@ export class RetirementEngine {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private wakeUp?: () => void;
+  /** Set by wake() while not sleeping, so the next sleep is skipped. */
+  private woken = false;
+  /** Steps ended so far; a pass that saw none claimable may have raced one ending. */
+  private ended = 0;
   private loop?: Promise<void>;
 
   constructor(
@@ -106,7 +110,11 @@ export class RetirementEngine {
 
   /** Look for work now (e.g. a retirement was just created). */
   wake(): void {
-    this.wakeUp?.();
+    if (this.wakeUp) {
+      this.wakeUp();
+    } else {
+      this.woken = true;
+    }
   }
 
   /**
@@ -131,6 +139,7 @@ export class RetirementEngine {
         )
         .finally(() => {
           this.inFlight.delete(run);
+          this.ended++;
           this.wake();
         });
       this.inFlight.add(run);
@@ -141,9 +150,18 @@ export class RetirementEngine {
   /** Runs ticks until nothing is left to do (tests and benchmarks). */
   async drain(maxTicks = 10_000): Promise<void> {
     for (let i = 0; i < maxTicks; i++) {
+      const endedBefore = this.ended;
       const claimed = await this.tick();
-      if (claimed === 0 && this.inFlight.size === 0) return;
-      if (claimed === 0) await Promise.race([...this.inFlight]);
+      if (
+        claimed === 0 &&
+        this.inFlight.size === 0 &&
+        this.ended === endedBefore
+      ) {
+        return;
+      }
+      if (claimed === 0 && this.inFlight.size > 0) {
+        await Promise.race([...this.inFlight]);
+      }
     }
   }
 
@@ -165,12 +183,17 @@ export class RetirementEngine {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise(resolve => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.wakeUp = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wakeUp = done;
     });
   }

@@ -25,6 +25,8 @@ export interface RetirementState {
   mode: RetirementMode;
   currentStage: number;
   released: boolean;
+  /** The quarantine ends by re-enabling, not revoking. */
+  restoring: boolean;
   quarantineUntil?: string;
 }
 
@@ -67,6 +69,13 @@ export function decideTransition(
     };
   }
   const open = steps.filter(s => isOpen(s.status));
+  if (retirement.restoring && open.length === 0) {
+    return {
+      status: 'cancelled',
+      currentStage: retirement.currentStage,
+      statusReason: 'Quarantine ended by restoring access: nothing was revoked',
+    };
+  }
   const nextStage = open.length
     ? Math.min(...open.map(s => s.stage))
     : retirement.currentStage;
@@ -76,7 +85,9 @@ export function decideTransition(
     !!retirement.quarantineUntil &&
     new Date(retirement.quarantineUntil) > now;
   const status: RetirementStatus =
-    nextStage >= FINAL_STAGE && quarantineRunning ? 'quarantined' : 'running';
+    nextStage >= FINAL_STAGE && quarantineRunning && !retirement.restoring
+      ? 'quarantined'
+      : 'running';
   if (status === retirement.status && nextStage === retirement.currentStage) {
     return undefined;
   }

@@ -13,6 +13,8 @@ export const STAGE = {
   secrets: 5,
   verify: 6,
   seal: 7,
+  /** After a quarantine is ended by restoring access: re-enable what was disabled. */
+  restore: 8,
 } as const;
 
 /**

@@ -112,8 +112,18 @@ export class RetirementService {
     return this.get(id);
   }
 
-  async release(id: string, actor: string) {
-    await this.options.store.release(id, actor, this.now());
+  /** Ends a quarantine now: with the final revoke, or by restoring access. */
+  async release(id: string, actor: string, outcome: 'revoke' | 'restore') {
+    if (outcome === 'restore') {
+      await this.options.store.restore(
+        id,
+        actor,
+        this.now(),
+        () => `stp_${randomUUID()}`,
+      );
+    } else {
+      await this.options.store.release(id, actor, this.now());
+    }
     this.options.onWork();
     return this.get(id);
   }

@@ -272,7 +272,7 @@ export async function createRouter(
   });
 
   router.post('/retirements/:id/release', async (req, res) => {
-    parse(releaseBody, req.body, 'release request');
+    const body = parse(releaseBody, req.body, 'release request');
     const r = await retirementFor(req);
     const credentials = await allow(
       req,
@@ -280,8 +280,12 @@ export async function createRouter(
       r.entityRef,
     );
     res.json(
-      await audited(req, 'retirement-release', { retirementId: r.id }, () =>
-        service.release(r.id, actorOf(credentials)),
+      await audited(
+        req,
+        'retirement-release',
+        { retirementId: r.id, outcome: body.outcome ?? 'revoke' },
+        () =>
+          service.release(r.id, actorOf(credentials), body.outcome ?? 'revoke'),
       ),
     );
   });

@@ -70,10 +70,10 @@ export const emptyBody = z.object({}).strict();
 export const releaseBody = z
   .object({
     outcome: z
-      .enum(['revoke'], {
+      .enum(['revoke', 'restore'], {
         errorMap: () => ({
           message:
-            'outcome must be "revoke" (end the quarantine now and revoke for good)',
+            'outcome must be "revoke" (end the quarantine now and revoke for good) or "restore" (re-enable and stop)',
         }),
       })
       .optional(),

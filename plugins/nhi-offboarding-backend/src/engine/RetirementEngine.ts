@@ -188,12 +188,13 @@ export class RetirementEngine {
       return Promise.resolve();
     }
     return new Promise(resolve => {
+      let timer: NodeJS.Timeout | undefined = undefined;
       const done = () => {
         clearTimeout(timer);
         this.wakeUp = undefined;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      timer = setTimeout(done, ms);
       this.wakeUp = done;
     });
   }

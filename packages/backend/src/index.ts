@@ -1,0 +1,32 @@
+/*
+ * The NHI Offboarding demo backend (new backend system).
+ *
+ * Relative paths in app-config.yaml (the SQLite directory, the catalog's
+ * example files, the demo provider's state files) are relative to this
+ * package's folder, the working directory that `backstage-cli repo start`
+ * and `backstage-cli package start` use.
+ */
+import { createBackend } from '@backstage/backend-defaults';
+import { usePackageDirectoryAsWorkingDirectory } from './workingDirectory';
+
+usePackageDirectoryAsWorkingDirectory();
+
+const backend = createBackend();
+
+// Sign-in: the guest provider signs in as a real catalog user (see
+// auth.providers.guest in app-config.yaml); development only.
+backend.add(import('@backstage/plugin-auth-backend'));
+backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
+
+// Catalog: the example organisation, systems and credentials in examples/.
+backend.add(import('@backstage/plugin-catalog-backend'));
+
+// Permissions, decided by the demo policy in ./modules/permissionPolicy.
+backend.add(import('@backstage/plugin-permission-backend'));
+backend.add(import('./modules/permissionPolicy'));
+
+// NHI Offboarding and its simulated `demo` credential provider.
+backend.add(import('@nhi-offboarding/plugin-nhi-offboarding-backend'));
+backend.add(import('./modules/demoProvider'));
+
+backend.start();

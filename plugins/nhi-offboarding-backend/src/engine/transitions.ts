@@ -42,13 +42,37 @@ export function isOpen(status: StepStatus): boolean {
   return OPEN.includes(status);
 }
 
+/** What the transition rules need to know of a retirement's steps. */
+export interface StepSummary {
+  failed: number;
+  /** The error of one failed step, to say why. */
+  firstError?: string;
+  open: number;
+  /** The lowest stage that still has open steps. */
+  lowestOpenStage?: number;
+}
+
+/** Summarises step states (the store computes the same with one query). */
+export function summarizeSteps(steps: StepState[]): StepSummary {
+  const failed = steps.filter(s => s.status === 'failed');
+  const open = steps.filter(s => isOpen(s.status));
+  return {
+    failed: failed.length,
+    firstError: failed[0]?.lastError,
+    open: open.length,
+    lowestOpenStage: open.length
+      ? Math.min(...open.map(s => s.stage))
+      : undefined,
+  };
+}
+
 /**
  * Where a retirement goes next given its steps, or undefined when it stays.
  * Completion itself is decided by the seal step (see evaluateCompletion).
  */
 export function decideTransition(
   retirement: RetirementState,
-  steps: StepState[],
+  steps: StepSummary,
   now: Date,
 ): Transition | undefined {
   if (
@@ -58,27 +82,23 @@ export function decideTransition(
   ) {
     return undefined;
   }
-  const failed = steps.filter(s => s.status === 'failed');
-  if (failed.length > 0) {
+  if (steps.failed > 0) {
     return {
       status: 'needs-attention',
       currentStage: retirement.currentStage,
-      statusReason: `${failed.length} step(s) failed. First: ${
-        failed[0].lastError ?? 'no reason recorded'
+      statusReason: `${steps.failed} step(s) failed. First: ${
+        steps.firstError ?? 'no reason recorded'
       }`,
     };
   }
-  const open = steps.filter(s => isOpen(s.status));
-  if (retirement.restoring && open.length === 0) {
+  if (retirement.restoring && steps.open === 0) {
     return {
       status: 'cancelled',
       currentStage: retirement.currentStage,
       statusReason: 'Quarantine ended by restoring access: nothing was revoked',
     };
   }
-  const nextStage = open.length
-    ? Math.min(...open.map(s => s.stage))
-    : retirement.currentStage;
+  const nextStage = steps.lowestOpenStage ?? retirement.currentStage;
   const quarantineRunning =
     retirement.mode === 'quarantine' &&
     !retirement.released &&

@@ -655,11 +655,7 @@ export class RetirementStore {
     now: Date,
   ): Promise<void> {
     await this.mutate(id, actor, now, async (trx, facts, r) => {
-      if (!ACTIVE.includes(r.status as RetirementStatus)) {
-        throw new ConflictError(
-          `Retirement ${id} is ${r.status}: only an active one can be cancelled`,
-        );
-      }
+      requireActive(r, 'only an active one can be cancelled');
       await trx('nhi_steps')
         .where('retirement_id', id)
         .whereIn('status', ['pending', 'waiting'])
@@ -718,12 +714,7 @@ export class RetirementStore {
 
   async release(id: string, actor: string, now: Date): Promise<void> {
     await this.mutate(id, actor, now, async (trx, facts, r) => {
-      if (
-        r.mode !== 'quarantine' ||
-        !ACTIVE.includes(r.status as RetirementStatus)
-      ) {
-        throw new ConflictError(`Retirement ${id} is not an active quarantine`);
-      }
+      requireActiveQuarantine(r);
       if (r.released) return;
       await trx('nhi_retirements')
         .where('id', id)
@@ -753,12 +744,7 @@ export class RetirementStore {
     newStepId: () => string,
   ): Promise<void> {
     await this.mutate(id, actor, now, async (trx, facts, r) => {
-      if (
-        r.mode !== 'quarantine' ||
-        !ACTIVE.includes(r.status as RetirementStatus)
-      ) {
-        throw new ConflictError(`Retirement ${id} is not an active quarantine`);
-      }
+      requireActiveQuarantine(r);
       if (r.restoring) return;
       const steps = await trx<StepRow>('nhi_steps').where('retirement_id', id);
       const final = steps.filter(
@@ -828,11 +814,7 @@ export class RetirementStore {
     now: Date,
   ): Promise<void> {
     await this.mutate(id, actor, now, async (trx, facts, r) => {
-      if (!ACTIVE.includes(r.status as RetirementStatus)) {
-        throw new ConflictError(
-          `Retirement ${id} is ${r.status}: a legal hold only applies to an active one`,
-        );
-      }
+      requireActive(r, 'a legal hold only applies to an active one');
       if (Boolean(r.legal_hold) === hold) return;
       await trx('nhi_retirements')
         .where('id', id)
@@ -868,11 +850,7 @@ export class RetirementStore {
       input.actor,
       input.now,
       async (trx, facts, r) => {
-        if (!ACTIVE.includes(r.status as RetirementStatus)) {
-          throw new ConflictError(
-            `Retirement ${input.retirementId} is ${r.status}: exceptions apply to active ones`,
-          );
-        }
+        requireActive(r, 'exceptions apply to active ones');
         const step = await this.stepIn(trx, input.retirementId, input.stepId);
         if (!step.anchor_id) {
           throw new ConflictError(
@@ -1019,11 +997,7 @@ export class RetirementStore {
       input.actor,
       input.now,
       async (trx, facts, r) => {
-        if (!ACTIVE.includes(r.status as RetirementStatus)) {
-          throw new ConflictError(
-            `Retirement ${input.retirementId} is ${r.status}: nothing to attest`,
-          );
-        }
+        requireActive(r, 'nothing to attest');
         const step = await this.stepIn(trx, input.retirementId, input.stepId);
         if (step.action !== 'attest') {
           throw new ConflictError(
@@ -1252,6 +1226,20 @@ async function summarizeStepsOf(
     failed: Number(failed?.n ?? 0),
     firstError: (failed?.error as string | null) ?? undefined,
   };
+}
+
+/** Throws 409 unless the retirement is still active; `why` completes the sentence. */
+function requireActive(r: RetirementRow, why: string): void {
+  if (!ACTIVE.includes(r.status as RetirementStatus)) {
+    throw new ConflictError(`Retirement ${r.id} is ${r.status}: ${why}`);
+  }
+}
+
+function requireActiveQuarantine(r: RetirementRow): void {
+  if (r.mode !== 'quarantine') {
+    throw new ConflictError(`Retirement ${r.id} is not a quarantine`);
+  }
+  requireActive(r, 'its quarantine is over');
 }
 
 function toState(row: StepRow): StepState {

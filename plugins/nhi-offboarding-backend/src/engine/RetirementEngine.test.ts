@@ -454,7 +454,7 @@ describe.each(databases.eachSupportedId())(
       expect((await get(r.id)).status).toBe('completed');
       await expect(
         store.restore(r.id, 'user:default/alice', clock.now, () => 'stp_y'),
-      ).rejects.toThrow(/not an active quarantine/);
+      ).rejects.toThrow(/is completed: its quarantine is over/);
     });
 
     it('a legal hold blocks the final revoke until it is lifted', async () => {

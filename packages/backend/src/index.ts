@@ -25,6 +25,9 @@ backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(import('./modules/permissionPolicy'));
 
+// Signals: live updates of the Retire tab.
+backend.add(import('@backstage/plugin-signals-backend'));
+
 // NHI Offboarding and its simulated `demo` credential provider.
 backend.add(import('@nhi-offboarding/plugin-nhi-offboarding-backend'));
 backend.add(import('./modules/demoProvider'));

@@ -3,7 +3,11 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { nhiOffboardingPermissions } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import {
+  NHI_RETIREMENT_SIGNAL_CHANNEL,
+  nhiOffboardingPermissions,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import {
   nhiOffboardingProvidersExtensionPoint,
   TrustAnchorProvider,
@@ -65,6 +69,7 @@ export const nhiOffboardingPlugin = createBackendPlugin({
         auth: coreServices.auth,
         lifecycle: coreServices.lifecycle,
         catalog: catalogServiceRef,
+        signals: signalsServiceRef,
       },
       async init(deps) {
         const {
@@ -105,8 +110,21 @@ export const nhiOffboardingPlugin = createBackendPlugin({
             .join(', ')}`,
         );
 
-        // The same facts as the evidence table, for Backstage's audit log.
+        // The same facts as the evidence table go to Backstage's audit log,
+        // and a signal tells open Retire tabs to re-read the retirement.
         const store = new RetirementStore(db, records => {
+          const last = records[records.length - 1];
+          deps.signals
+            .publish({
+              recipients: { type: 'broadcast' },
+              channel: NHI_RETIREMENT_SIGNAL_CHANNEL,
+              message: {
+                retirementId: last.retirementId,
+                seq: last.seq,
+                kind: last.kind,
+              },
+            })
+            .catch(error => logger.warn(`Signal failed: ${error}`));
           for (const record of records) {
             auditor
               .createEvent({

@@ -6,3 +6,9 @@ export const NHI_PROVIDER_ANNOTATION = 'nhi-offboarding/provider';
 export const NHI_EXTERNAL_ID_ANNOTATION = 'nhi-offboarding/external-id';
 /** The plugin id, also the REST API's base path segment. */
 export const NHI_PLUGIN_ID = 'nhi-offboarding';
+/**
+ * Backstage signals channel on which the backend announces that a
+ * retirement changed: `{ retirementId, seq, kind }`. The message carries no
+ * details; clients re-read the retirement through the permission-checked API.
+ */
+export const NHI_RETIREMENT_SIGNAL_CHANNEL = 'nhi-offboarding:retirement';

@@ -6,9 +6,11 @@ import {
   TestDatabases,
 } from '@backstage/backend-test-utils';
 import {
-  createBackendModule,
   BackstageCredentials,
+  createBackendModule,
+  createServiceFactory,
 } from '@backstage/backend-plugin-api';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { Entity } from '@backstage/catalog-model';
@@ -112,6 +114,7 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
   let sys: InMemoryCredentialSystem;
   let backend: Awaited<ReturnType<typeof startTestBackend>>;
   let knex: Awaited<ReturnType<typeof databases.init>>;
+  const publish = jest.fn(async () => {});
 
   beforeAll(async () => {
     knex = await databases.init(databaseId);
@@ -136,6 +139,11 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
           },
         }),
         mockServices.database.factory({ knex }),
+        createServiceFactory({
+          service: signalsServiceRef,
+          deps: {},
+          factory: () => ({ publish }),
+        }),
         mockServices.httpAuth.factory({
           defaultCredentials: mockCredentials.none(),
         }),

@@ -573,7 +573,13 @@ describe('PostgresProvider', () => {
       });
       await waitFor(() => held.errors.length > 0);
       expect(held.errors[0].code).toBe('57P01');
-      await expectLoginFails(role, pw, ['28000']);
+      // The kept role has no password any more: SCRAM refuses the password
+      // (28P01) before the NOLOGIN check (28000); TRUST checks no password.
+      await expectLoginFails(
+        role,
+        pw,
+        pg.passwordsEnforced ? ['28P01'] : ['28000'],
+      );
       expect(await membershipsOf(role)).toEqual([]);
       expect(await roleRow(role)).toEqual({ rolcanlogin: false });
 
@@ -582,6 +588,40 @@ describe('PostgresProvider', () => {
       expect((await call(provider.verify(anchorOf(role), ctx()))).outcome).toBe(
         'untrusted',
       );
+    });
+
+    it('by default also removes the password: LOGIN set again by an admin does not revive the old one', async () => {
+      const role = name('rev_nopw');
+      const pw = await createRole(role);
+      await expectLoginWorks(role, pw);
+
+      const result = await call(provider.revoke(anchorOf(role), ctx()));
+      expect(result.changed).toBe(true);
+      expect(result.detail).toContain('removed its password');
+      expect(result.observed).toMatchObject({
+        exists: true,
+        canLogin: false,
+        passwordCleared: true,
+        // The test admin is a superuser, so pg_authid shows it.
+        hadPassword: true,
+      });
+      const stored = await admin.query(
+        'SELECT rolpassword IS NULL AS cleared FROM pg_authid WHERE rolname = $1',
+        [role],
+      );
+      expect(stored.rows[0].cleared).toBe(true);
+
+      // An admin sets LOGIN again: the old password does not work.
+      await admin.query(`ALTER ROLE ${q(role)} LOGIN`);
+      if (pg.passwordsEnforced) {
+        await expectLoginFails(role, pw, ['28P01']);
+      }
+      await admin.query(`ALTER ROLE ${q(role)} NOLOGIN`);
+
+      // Nothing observable is left to change: a repeat says so.
+      const again = await call(provider.revoke(anchorOf(role), ctx()));
+      expect(again.changed).toBe(false);
+      expect(again.observed).toMatchObject({ hadPassword: false });
     });
 
     it('with dropRole reassigns its objects, drops the role, and login fails', async () => {

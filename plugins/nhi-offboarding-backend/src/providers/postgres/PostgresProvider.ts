@@ -41,6 +41,8 @@ interface ServerInfo {
   currentUser: string;
   database: string;
   versionNum: number;
+  /** The admin account is a superuser: only then can pg_authid be read. */
+  superuser: boolean;
   /** Stable name of the cluster, used in fingerprints. */
   identity: string;
 }
@@ -525,15 +527,32 @@ export class PostgresProvider implements TrustAnchorProvider {
     };
 
     if (!this.options.dropRole) {
+      // The kept role loses its password too, so that an admin who sets
+      // LOGIN again later does not revive the old credential. Whether a
+      // password was set can only be observed by a superuser (pg_authid);
+      // `changed` counts the clearing only when it was observed to remove
+      // one, so a repeated revoke still reports `changed: false`.
+      const hadPassword = await this.hasPassword(role, info, ctx.signal);
+      await this.clearPassword(name, ctx.signal);
+      if (hadPassword) steps.push('removed its password');
       const changed = steps.length > 0;
       return this.done(ctx, 'revoke', {
         changed,
         detail: changed
           ? `Revoked PostgreSQL role "${name}" on ${this.server}: ${steps.join(
               ', ',
-            )}; the role is kept, disabled (dropRole is off).`
-          : `PostgreSQL role "${name}" on ${this.server} was already revoked: NOLOGIN, no sessions, no memberships (the role is kept; dropRole is off).`,
-        observed: { ...observed, exists: true, canLogin: false },
+            )}; the role is kept, disabled and without a password (dropRole is off).`
+          : `PostgreSQL role "${name}" on ${this.server} was already revoked: NOLOGIN, no sessions, no memberships${
+              hadPassword === false ? ', no password' : ''
+            } (the role is kept; dropRole is off; PASSWORD NULL was set again).`,
+        observed: {
+          ...observed,
+          exists: true,
+          canLogin: false,
+          passwordCleared: true,
+          // null: the admin is not a superuser and cannot see pg_authid.
+          hadPassword: hadPassword ?? null,
+        },
       });
     }
 
@@ -785,11 +804,13 @@ export class PostgresProvider implements TrustAnchorProvider {
         current_user: string;
         database: string;
         version_num: number;
+        superuser: boolean | null;
       }>(
         this.db,
         `SELECT current_user::text AS current_user,
                 current_database()::text AS database,
-                current_setting('server_version_num')::int AS version_num`,
+                current_setting('server_version_num')::int AS version_num,
+                (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser`,
       ),
     );
     let identity = this.options.serverIdentity;
@@ -808,6 +829,7 @@ export class PostgresProvider implements TrustAnchorProvider {
       currentUser: row.current_user,
       database: row.database,
       versionNum: Number(row.version_num),
+      superuser: row.superuser === true,
       identity,
     };
     return this.info;
@@ -874,6 +896,40 @@ export class PostgresProvider implements TrustAnchorProvider {
       'alter-login',
       signal,
       () => this.exec(this.db, `ALTER ROLE ${quoteIdent(name)} ${attr}`),
+    );
+  }
+
+  /**
+   * Whether the role has a password (SCRAM or MD5 verifier), read from
+   * pg_authid; undefined when the admin is not a superuser and cannot read it.
+   */
+  private async hasPassword(
+    role: RoleState,
+    info: ServerInfo,
+    signal: AbortSignal,
+  ): Promise<boolean | undefined> {
+    if (!info.superuser) return undefined;
+    const [row] = await this.guard(
+      `read whether role "${role.name}" has a password`,
+      'read',
+      signal,
+      () =>
+        this.exec<{ has: boolean }>(
+          this.db,
+          'SELECT rolpassword IS NOT NULL AS has FROM pg_authid WHERE oid = ?::oid',
+          [role.oid],
+        ),
+    );
+    return row ? row.has === true : undefined;
+  }
+
+  /** ALTER ROLE ... PASSWORD NULL: no password authenticates the role any more. */
+  private async clearPassword(name: string, signal: AbortSignal): Promise<void> {
+    await this.guard(
+      `remove the password of role "${name}"`,
+      'clear-password',
+      signal,
+      () => this.exec(this.db, `ALTER ROLE ${quoteIdent(name)} PASSWORD NULL`),
     );
   }
 

@@ -7,6 +7,7 @@ import {
 export type PostgresOperation =
   | 'read'
   | 'alter-login'
+  | 'clear-password'
   | 'terminate'
   | 'revoke-membership'
   | 'reassign-drop-owned'
@@ -17,6 +18,8 @@ const PRIVILEGE_HINTS: Record<PostgresOperation, string> = {
   read: 'Reading pg_roles, pg_auth_members and pg_stat_activity needs only CONNECT on the configured database',
   'alter-login':
     'ALTER ROLE ... NOLOGIN / LOGIN needs the CREATEROLE attribute on the admin account (PostgreSQL 16+: also ADMIN OPTION on the role), and SUPERUSER when the target role is a superuser',
+  'clear-password':
+    'ALTER ROLE ... PASSWORD NULL needs the CREATEROLE attribute on the admin account (PostgreSQL 16+: also ADMIN OPTION on the role), and SUPERUSER when the target role is a superuser',
   terminate:
     'pg_terminate_backend needs the admin account to be a member of pg_signal_backend (or of the target role), and SUPERUSER to terminate the sessions of a superuser role',
   'revoke-membership':

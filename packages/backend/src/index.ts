@@ -31,5 +31,13 @@ backend.add(import('@backstage/plugin-signals-backend'));
 // NHI Offboarding and its simulated `demo` credential provider.
 backend.add(import('@nhi-offboarding/plugin-nhi-offboarding-backend'));
 backend.add(import('./modules/demoProvider'));
+// Real credential systems: MySQL/MariaDB accounts and Redis ACL users
+// (configure entries of type mysql / redis under nhiOffboarding.providers).
+backend.add(
+  import('@nhi-offboarding/plugin-nhi-offboarding-backend-module-mysql'),
+);
+backend.add(
+  import('@nhi-offboarding/plugin-nhi-offboarding-backend-module-redis'),
+);
 
 backend.start();

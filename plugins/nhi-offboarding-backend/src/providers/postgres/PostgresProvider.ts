@@ -542,7 +542,9 @@ export class PostgresProvider implements TrustAnchorProvider {
           ? `Revoked PostgreSQL role "${name}" on ${this.server}: ${steps.join(
               ', ',
             )}; the role is kept, disabled and without a password (dropRole is off).`
-          : `PostgreSQL role "${name}" on ${this.server} was already revoked: NOLOGIN, no sessions, no memberships${
+          : `PostgreSQL role "${name}" on ${
+              this.server
+            } was already revoked: NOLOGIN, no sessions, no memberships${
               hadPassword === false ? ', no password' : ''
             } (the role is kept; dropRole is off; PASSWORD NULL was set again).`,
         observed: {
@@ -924,7 +926,10 @@ export class PostgresProvider implements TrustAnchorProvider {
   }
 
   /** ALTER ROLE ... PASSWORD NULL: no password authenticates the role any more. */
-  private async clearPassword(name: string, signal: AbortSignal): Promise<void> {
+  private async clearPassword(
+    name: string,
+    signal: AbortSignal,
+  ): Promise<void> {
     await this.guard(
       `remove the password of role "${name}"`,
       'clear-password',

@@ -71,7 +71,52 @@ async function ensurePostgres() {
   process.exit(1);
 }
 
+/**
+ * Servers some tests start for themselves (slapd, sshd, Chromium, ...) come
+ * from Debian: install the missing ones when we may (root), else say which.
+ */
+function ensureSystemPackages() {
+  const wanted = fs
+    .readFileSync(
+      new URL('./test-system-packages.txt', import.meta.url),
+      'utf8',
+    )
+    .split('\n')
+    .map(line => line.replace(/#.*/, '').trim())
+    .filter(Boolean);
+  const missing = wanted.filter(
+    name =>
+      spawnSync('dpkg-query', ['-W', '-f=${Status}', name], {
+        encoding: 'utf8',
+      }).stdout?.includes('install ok installed') !== true,
+  );
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    console.error(
+      `Install these Debian packages first: sudo apt-get install -y ${missing.join(
+        ' ',
+      )}`,
+    );
+    process.exit(1);
+  }
+  const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
+  console.log(
+    `\n== installing Debian packages the tests need: ${missing.join(' ')}`,
+  );
+  spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit', env: aptEnv });
+  const install = spawnSync(
+    'apt-get',
+    ['install', '-y', '-q', '--no-install-recommends', ...missing],
+    { stdio: 'inherit', env: aptEnv },
+  );
+  if (install.status !== 0) {
+    console.error(`apt-get could not install ${missing.join(' ')}`);
+    process.exit(1);
+  }
+}
+
 const only = process.argv.slice(2);
+ensureSystemPackages();
 await ensurePostgres();
 if (only.length === 0) {
   run('type check', 'npx', ['tsc', '--noEmit', '-p', '.']);

@@ -8,3 +8,21 @@ export {
   NhiOffboardingPage,
   EntityRetireContent,
 } from './plugin';
+export { nhiOffboardingApiRef, NhiOffboardingClient } from './api';
+export type {
+  NhiOffboardingApi,
+  DayCount,
+  DiscoveryProblem,
+  RetirementPlan,
+  TrustAnchorList,
+  ExceptionDecision,
+  ExceptionListItem,
+  ListRetirementsQuery,
+  NhiOffboardingStats,
+  PlanRetirementRequest,
+  ProviderInfo,
+  ReleaseOutcome,
+  RequestExceptionRequest,
+  StartRetirementRequest,
+} from './api';
+export type { PlatformPageProps } from './components/PlatformPage';

@@ -1,0 +1,180 @@
+import type { Entity } from '@backstage/catalog-model';
+import type {
+  EvidenceRecord,
+  PlannedStep,
+  Retirement,
+  RetirementStep,
+  TrustAnchor,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import type { NhiOffboardingApi } from '../api';
+
+export const ENTITY_REF = 'component:default/payments-bot';
+
+export const entity: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name: 'payments-bot', namespace: 'default' },
+  spec: {
+    type: 'service',
+    lifecycle: 'production',
+    owner: 'group:default/payments',
+  },
+};
+
+export function anchor(overrides: Partial<TrustAnchor> = {}): TrustAnchor {
+  return {
+    id: 'a1',
+    entityRef: ENTITY_REF,
+    providerId: 'demo',
+    kind: 'api-key',
+    externalId: 'key-123',
+    displayName: 'Payments API key',
+    fingerprint: 'sha256:0123456789abcdef0123456789abcdef',
+    scopes: ['payments:write'],
+    owner: 'group:default/payments',
+    sharedWith: [],
+    manual: false,
+    lastUsedAt: '2026-01-01T10:00:00Z',
+    status: 'active',
+    discoveredAt: '2026-01-01T00:00:00Z',
+    discoveredBy: 'demo',
+    ...overrides,
+  };
+}
+
+export const plan: PlannedStep[] = [
+  {
+    stage: 1,
+    phase: 1,
+    action: 'disable',
+    anchorId: 'sa',
+    anchorName: 'payments-bot service account',
+    anchorKind: 'service-account',
+    providerId: 'demo',
+    manual: false,
+    rationale: 'The identity itself is disabled first',
+    afterQuarantine: false,
+  },
+  {
+    stage: 3,
+    phase: 3,
+    action: 'revoke',
+    anchorId: 'a1',
+    anchorName: 'Payments API key',
+    anchorKind: 'api-key',
+    providerId: 'demo',
+    manual: false,
+    rationale: 'Only this entity uses it: revoked',
+    afterQuarantine: false,
+  },
+  {
+    stage: 3,
+    phase: 3,
+    action: 'rotate',
+    anchorId: 'a2',
+    anchorName: 'Shared DB password',
+    anchorKind: 'secret',
+    providerId: 'demo',
+    manual: false,
+    rationale: 'Shared with component:default/ledger: rotated',
+    afterQuarantine: false,
+  },
+  {
+    stage: 4,
+    phase: 4,
+    action: 'attest',
+    anchorId: 'a3',
+    anchorName: 'Legacy FTP account',
+    anchorKind: 'other',
+    providerId: 'manual',
+    manual: true,
+    rationale:
+      'No system can act on this credential: its owner removes it and attests',
+    afterQuarantine: false,
+  },
+];
+
+export function step(overrides: Partial<RetirementStep> = {}): RetirementStep {
+  return {
+    ...plan[1],
+    id: 's1',
+    retirementId: 'r1',
+    status: 'succeeded',
+    attempts: 1,
+    ...overrides,
+  };
+}
+
+export function retirement(overrides: Partial<Retirement> = {}): Retirement {
+  return {
+    id: 'r1',
+    entityRef: ENTITY_REF,
+    mode: 'revoke',
+    reason: 'Replaced by payments-v2',
+    status: 'running',
+    requestedBy: 'user:default/alice',
+    legalHold: false,
+    released: false,
+    restoring: false,
+    currentStage: 3,
+    createdAt: '2026-02-01T10:00:00Z',
+    updatedAt: '2026-02-01T10:01:00Z',
+    progress: { total: 6, done: 2, failed: 0, anchors: 4, verified: 1 },
+    steps: [
+      step({ id: 's0', ...plan[0], status: 'succeeded' }),
+      step({ id: 's1', status: 'running' }),
+    ],
+    ...overrides,
+  } as Retirement;
+}
+
+export function record(
+  seq: number,
+  overrides: Partial<EvidenceRecord> = {},
+): EvidenceRecord {
+  return {
+    retirementId: 'r1',
+    seq,
+    kind: 'action',
+    actor: 'user:default/alice',
+    at: `2026-02-01T10:0${seq}:00Z`,
+    summary: `Record ${seq}`,
+    data: {},
+    prevHash: `hash-${seq - 1}`,
+    hash: `hash-${seq}`,
+    ...overrides,
+  };
+}
+
+/** An API whose every method is a jest mock; override what a test needs. */
+export function mockApi(
+  overrides: Partial<jest.Mocked<NhiOffboardingApi>> = {},
+): jest.Mocked<NhiOffboardingApi> {
+  return {
+    getTrustAnchors: jest.fn().mockResolvedValue({ items: [], problems: [] }),
+    planRetirement: jest.fn().mockResolvedValue({ steps: plan, problems: [] }),
+    startRetirement: jest.fn().mockResolvedValue(retirement()),
+    listRetirements: jest.fn().mockResolvedValue({ items: [] }),
+    getRetirement: jest.fn().mockResolvedValue(retirement()),
+    cancelRetirement: jest.fn(),
+    retryRetirement: jest.fn(),
+    releaseQuarantine: jest.fn(),
+    placeLegalHold: jest.fn(),
+    liftLegalHold: jest.fn(),
+    requestException: jest.fn(),
+    decideException: jest.fn(),
+    attestStep: jest.fn(),
+    getEvidence: jest.fn().mockResolvedValue([]),
+    getEvidenceCsv: jest.fn().mockResolvedValue('seq,kind\n'),
+    verifyEvidence: jest.fn().mockResolvedValue({ valid: true, count: 0 }),
+    getResidualAccess: jest.fn().mockResolvedValue([]),
+    listExceptions: jest.fn().mockResolvedValue([]),
+    getProviders: jest
+      .fn()
+      .mockResolvedValue([
+        { id: 'demo', type: 'demo', manual: false, simulated: true },
+      ]),
+    getStats: jest.fn().mockResolvedValue(undefined),
+    ...overrides,
+  };
+}

@@ -1,0 +1,275 @@
+import { ResponseError } from '@backstage/errors';
+import { NhiOffboardingClient } from './NhiOffboardingClient';
+
+const BASE = 'http://backend.test/api/nhi-offboarding';
+const STATUS_TEXT: Record<number, string> = {
+  404: 'Not Found',
+  409: 'Conflict',
+};
+
+function response(
+  status: number,
+  body: unknown,
+  contentType = 'application/json',
+): Response {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return {
+    ok: status >= 200 && status < 300,
+    status,
+    statusText: STATUS_TEXT[status] ?? 'OK',
+    headers: {
+      get: (name: string) =>
+        name.toLowerCase() === 'content-type' ? contentType : null,
+    },
+    json: async () => JSON.parse(text),
+    text: async () => text,
+  } as unknown as Response;
+}
+
+function setup(reply: Response) {
+  const fetch = jest.fn().mockResolvedValue(reply);
+  const discoveryApi = { getBaseUrl: jest.fn().mockResolvedValue(BASE) };
+  const client = new NhiOffboardingClient({
+    discoveryApi,
+    fetchApi: { fetch },
+  });
+  const call = (i = 0) => {
+    const [url, init] = fetch.mock.calls[i] as [string, RequestInit];
+    return {
+      url,
+      method: init.method,
+      body: init.body ? JSON.parse(init.body as string) : undefined,
+      headers: init.headers as Record<string, string>,
+    };
+  };
+  return { client, fetch, discoveryApi, call };
+}
+
+describe('NhiOffboardingClient', () => {
+  it('reads trust anchors by entity path, lower-casing the kind and encoding segments', async () => {
+    const { client, call, discoveryApi } = setup(
+      response(200, { items: [{ id: 'a1' }] }),
+    );
+    await expect(
+      client.getTrustAnchors('Component:team a/bot#1', { refresh: true }),
+    ).resolves.toEqual({ items: [{ id: 'a1' }], problems: [] });
+    expect(discoveryApi.getBaseUrl).toHaveBeenCalledWith('nhi-offboarding');
+    expect(call().url).toBe(
+      `${BASE}/entities/component/team%20a/bot%231/trust-anchors?refresh=true`,
+    );
+    expect(call().method).toBe('GET');
+  });
+
+  it('omits refresh when not asked to re-discover, and passes discovery problems on', async () => {
+    const problems = [{ providerId: 'vault', message: 'connection refused' }];
+    const { client, call } = setup(response(200, { items: [], problems }));
+    await expect(
+      client.getTrustAnchors('component:default/bot'),
+    ).resolves.toEqual({ items: [], problems });
+    expect(call().url).toBe(
+      `${BASE}/entities/component/default/bot/trust-anchors`,
+    );
+  });
+
+  it('posts the dry run with mode and days', async () => {
+    const { client, call } = setup(response(200, { steps: [{ stage: 1 }] }));
+    await expect(
+      client.planRetirement('component:default/bot', {
+        mode: 'quarantine',
+        quarantineDays: 7,
+      }),
+    ).resolves.toEqual({ steps: [{ stage: 1 }], problems: [] });
+    expect(call()).toMatchObject({
+      url: `${BASE}/entities/component/default/bot/plan`,
+      method: 'POST',
+      body: { mode: 'quarantine', quarantineDays: 7 },
+    });
+    expect(call().headers['Content-Type']).toBe('application/json');
+  });
+
+  it('starts a retirement', async () => {
+    const { client, call } = setup(response(201, { id: 'r1' }));
+    await client.startRetirement({
+      entityRef: 'component:default/bot',
+      mode: 'revoke',
+      reason: 'gone',
+    });
+    expect(call()).toMatchObject({
+      url: `${BASE}/retirements`,
+      method: 'POST',
+      body: {
+        entityRef: 'component:default/bot',
+        mode: 'revoke',
+        reason: 'gone',
+      },
+    });
+  });
+
+  it('lists retirements with only the filters given', async () => {
+    const { client, call } = setup(
+      response(200, { items: [], nextCursor: 'c2' }),
+    );
+    await expect(
+      client.listRetirements({
+        entityRef: 'component:default/bot',
+        status: 'running',
+        limit: 5,
+      }),
+    ).resolves.toEqual({ items: [], nextCursor: 'c2' });
+    const url = new URL(call().url);
+    expect(url.pathname).toBe('/api/nhi-offboarding/retirements');
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      entityRef: 'component:default/bot',
+      status: 'running',
+      limit: '5',
+    });
+  });
+
+  it.each([
+    [
+      'cancel',
+      (c: NhiOffboardingClient) => c.cancelRetirement('r/1', 'no longer'),
+      'POST',
+      '/retirements/r%2F1/cancel',
+      { reason: 'no longer' },
+    ],
+    [
+      'retry',
+      (c: NhiOffboardingClient) => c.retryRetirement('r1'),
+      'POST',
+      '/retirements/r1/retry',
+      {},
+    ],
+    [
+      'release',
+      (c: NhiOffboardingClient) => c.releaseQuarantine('r1', 'restore'),
+      'POST',
+      '/retirements/r1/release',
+      { outcome: 'restore' },
+    ],
+    [
+      'hold',
+      (c: NhiOffboardingClient) => c.placeLegalHold('r1', 'case 42'),
+      'POST',
+      '/retirements/r1/hold',
+      { reason: 'case 42' },
+    ],
+    [
+      'lift',
+      (c: NhiOffboardingClient) => c.liftLegalHold('r1'),
+      'DELETE',
+      '/retirements/r1/hold',
+      {},
+    ],
+    [
+      'exception',
+      (c: NhiOffboardingClient) =>
+        c.requestException('r1', 's1', {
+          justification: 'j',
+          expiresAt: '2026-05-01T00:00:00Z',
+        }),
+      'POST',
+      '/retirements/r1/steps/s1/exception',
+      { justification: 'j', expiresAt: '2026-05-01T00:00:00Z' },
+    ],
+    [
+      'approve',
+      (c: NhiOffboardingClient) =>
+        c.decideException('r1', 's1', 'approve', 'ok'),
+      'POST',
+      '/retirements/r1/steps/s1/exception/approve',
+      { note: 'ok' },
+    ],
+    [
+      'reject',
+      (c: NhiOffboardingClient) => c.decideException('r1', 's1', 'reject'),
+      'POST',
+      '/retirements/r1/steps/s1/exception/reject',
+      {},
+    ],
+    [
+      'attest',
+      (c: NhiOffboardingClient) => c.attestStep('r1', 's1', 'deleted by hand'),
+      'POST',
+      '/retirements/r1/steps/s1/attest',
+      { note: 'deleted by hand' },
+    ],
+  ])('%s calls the right endpoint', async (_name, act, method, path, body) => {
+    const { client, call } = setup(response(200, { id: 'r1' }));
+    await act(client);
+    expect(call().url).toBe(`${BASE}${path}`);
+    expect(call().method).toBe(method);
+    expect(call().body).toEqual(body);
+  });
+
+  it('reads evidence, its verification and the CSV', async () => {
+    const { client, call, fetch } = setup(
+      response(200, { items: [{ seq: 1 }] }),
+    );
+    await expect(client.getEvidence('r1')).resolves.toEqual([{ seq: 1 }]);
+    expect(call().url).toBe(`${BASE}/retirements/r1/evidence`);
+
+    fetch.mockResolvedValueOnce(
+      response(200, 'seq,kind\n1,action\n', 'text/csv'),
+    );
+    await expect(client.getEvidenceCsv('r1')).resolves.toBe(
+      'seq,kind\n1,action\n',
+    );
+    expect(call(1).url).toBe(`${BASE}/retirements/r1/evidence?format=csv`);
+    expect(call(1).headers.Accept).toBe('text/csv');
+
+    fetch.mockResolvedValueOnce(response(200, { valid: true, count: 3 }));
+    await expect(client.verifyEvidence('r1')).resolves.toEqual({
+      valid: true,
+      count: 3,
+    });
+    expect(call(2).url).toBe(`${BASE}/retirements/r1/evidence/verify`);
+  });
+
+  it('lists exceptions by status, residual access and providers', async () => {
+    const { client, call } = setup(response(200, { items: [] }));
+    await client.listExceptions({ status: 'requested' });
+    await client.getResidualAccess();
+    await client.getProviders();
+    expect(call(0).url).toBe(`${BASE}/exceptions?status=requested`);
+    expect(call(1).url).toBe(`${BASE}/residual-access`);
+    expect(call(2).url).toBe(`${BASE}/providers`);
+  });
+
+  it('throws a ResponseError carrying the backend message on 4xx', async () => {
+    const { client } = setup(
+      response(409, {
+        error: {
+          name: 'ConflictError',
+          message: 'payments-bot already has an active retirement',
+        },
+        request: { method: 'POST', url: '/retirements' },
+        response: { statusCode: 409 },
+      }),
+    );
+    const error = await client
+      .startRetirement({
+        entityRef: 'component:default/bot',
+        mode: 'revoke',
+        reason: 'x',
+      })
+      .catch(e => e);
+    expect(error).toBeInstanceOf(ResponseError);
+    expect(error.statusCode).toBe(409);
+    expect(error.body.error.message).toBe(
+      'payments-bot already has an active retirement',
+    );
+  });
+
+  it('treats a missing /stats endpoint as "no stats", other errors as errors', async () => {
+    const { client, fetch } = setup(response(404, 'Not Found', 'text/plain'));
+    await expect(client.getStats()).resolves.toBeUndefined();
+    fetch.mockResolvedValueOnce(
+      response(500, {
+        error: { name: 'Error', message: 'boom' },
+        response: { statusCode: 500 },
+      }),
+    );
+    await expect(client.getStats()).rejects.toBeInstanceOf(ResponseError);
+  });
+});

@@ -1,0 +1,272 @@
+import { parseEntityRef } from '@backstage/catalog-model';
+import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import { ResponseError } from '@backstage/errors';
+import {
+  NHI_PLUGIN_ID,
+  type EvidenceRecord,
+  type EvidenceVerification,
+  type PlannedStep,
+  type ResidualAccessItem,
+  type Retirement,
+  type StepException,
+  type TrustAnchor,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import type { NhiOffboardingApi } from './NhiOffboardingApi';
+import type {
+  DiscoveryProblem,
+  ExceptionDecision,
+  ExceptionListItem,
+  ListRetirementsQuery,
+  NhiOffboardingStats,
+  PlanRetirementRequest,
+  ProviderInfo,
+  ReleaseOutcome,
+  RequestExceptionRequest,
+  RetirementPlan,
+  StartRetirementRequest,
+  TrustAnchorList,
+} from './types';
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'DELETE';
+  query?: Query;
+  body?: unknown;
+  accept?: string;
+}
+
+/** Encodes each path segment; `/` separates segments. */
+function path(strings: TemplateStringsArray, ...values: string[]): string {
+  return strings.reduce(
+    (acc, part, i) =>
+      acc + part + (i < values.length ? encodeURIComponent(values[i]) : ''),
+    '',
+  );
+}
+
+function entityPath(entityRef: string): string {
+  const { kind, namespace, name } = parseEntityRef(entityRef);
+  return path`/entities/${kind.toLocaleLowerCase(
+    'en-US',
+  )}/${namespace}/${name}`;
+}
+
+/**
+ * Talks to the nhi-offboarding backend through the discovery and fetch APIs
+ * (so requests carry the user's Backstage token).
+ *
+ * @public
+ */
+export class NhiOffboardingClient implements NhiOffboardingApi {
+  private readonly discoveryApi: DiscoveryApi;
+  private readonly fetchApi: FetchApi;
+
+  constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
+    this.discoveryApi = options.discoveryApi;
+    this.fetchApi = options.fetchApi;
+  }
+
+  private async send(
+    relativePath: string,
+    options: RequestOptions = {},
+  ): Promise<Response> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(NHI_PLUGIN_ID);
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined && value !== '') {
+        params.set(key, String(value));
+      }
+    }
+    const search = params.toString();
+    const headers: Record<string, string> = {
+      Accept: options.accept ?? 'application/json',
+    };
+    if (options.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+    }
+    const response = await this.fetchApi.fetch(
+      `${baseUrl}${relativePath}${search ? `?${search}` : ''}`,
+      {
+        method: options.method ?? 'GET',
+        headers,
+        body:
+          options.body === undefined ? undefined : JSON.stringify(options.body),
+      },
+    );
+    if (!response.ok) {
+      throw await ResponseError.fromResponse(response);
+    }
+    return response;
+  }
+
+  private async json<T>(
+    relativePath: string,
+    options?: RequestOptions,
+  ): Promise<T> {
+    const response = await this.send(relativePath, options);
+    return (await response.json()) as T;
+  }
+
+  async getTrustAnchors(
+    entityRef: string,
+    options?: { refresh?: boolean },
+  ): Promise<TrustAnchorList> {
+    const result = await this.json<{
+      items: TrustAnchor[];
+      problems?: DiscoveryProblem[];
+    }>(`${entityPath(entityRef)}/trust-anchors`, {
+      query: { refresh: options?.refresh ? 'true' : undefined },
+    });
+    return { items: result.items, problems: result.problems ?? [] };
+  }
+
+  async planRetirement(
+    entityRef: string,
+    request: PlanRetirementRequest,
+  ): Promise<RetirementPlan> {
+    const result = await this.json<{
+      steps: PlannedStep[];
+      problems?: DiscoveryProblem[];
+    }>(`${entityPath(entityRef)}/plan`, { method: 'POST', body: request });
+    return { steps: result.steps, problems: result.problems ?? [] };
+  }
+
+  async startRetirement(request: StartRetirementRequest): Promise<Retirement> {
+    return this.json('/retirements', { method: 'POST', body: request });
+  }
+
+  async listRetirements(
+    query: ListRetirementsQuery = {},
+  ): Promise<{ items: Retirement[]; nextCursor?: string }> {
+    return this.json('/retirements', { query: { ...query } });
+  }
+
+  async getRetirement(id: string): Promise<Retirement> {
+    return this.json(path`/retirements/${id}`);
+  }
+
+  async cancelRetirement(id: string, reason?: string): Promise<Retirement> {
+    return this.json(path`/retirements/${id}/cancel`, {
+      method: 'POST',
+      body: reason ? { reason } : {},
+    });
+  }
+
+  async retryRetirement(id: string): Promise<Retirement> {
+    return this.json(path`/retirements/${id}/retry`, {
+      method: 'POST',
+      body: {},
+    });
+  }
+
+  async releaseQuarantine(
+    id: string,
+    outcome: ReleaseOutcome,
+  ): Promise<Retirement> {
+    return this.json(path`/retirements/${id}/release`, {
+      method: 'POST',
+      body: { outcome },
+    });
+  }
+
+  async placeLegalHold(id: string, reason: string): Promise<Retirement> {
+    return this.json(path`/retirements/${id}/hold`, {
+      method: 'POST',
+      body: { reason },
+    });
+  }
+
+  async liftLegalHold(id: string, reason?: string): Promise<Retirement> {
+    return this.json(path`/retirements/${id}/hold`, {
+      method: 'DELETE',
+      body: reason ? { reason } : {},
+    });
+  }
+
+  async requestException(
+    id: string,
+    stepId: string,
+    request: RequestExceptionRequest,
+  ): Promise<StepException> {
+    return this.json(path`/retirements/${id}/steps/${stepId}/exception`, {
+      method: 'POST',
+      body: request,
+    });
+  }
+
+  async decideException(
+    id: string,
+    stepId: string,
+    decision: ExceptionDecision,
+    note?: string,
+  ): Promise<StepException> {
+    return this.json(
+      path`/retirements/${id}/steps/${stepId}/exception/${decision}`,
+      { method: 'POST', body: note ? { note } : {} },
+    );
+  }
+
+  async attestStep(
+    id: string,
+    stepId: string,
+    note: string,
+  ): Promise<Retirement> {
+    return this.json(path`/retirements/${id}/steps/${stepId}/attest`, {
+      method: 'POST',
+      body: { note },
+    });
+  }
+
+  async getEvidence(id: string): Promise<EvidenceRecord[]> {
+    const result = await this.json<{ items: EvidenceRecord[] }>(
+      path`/retirements/${id}/evidence`,
+    );
+    return result.items;
+  }
+
+  async getEvidenceCsv(id: string): Promise<string> {
+    const response = await this.send(path`/retirements/${id}/evidence`, {
+      query: { format: 'csv' },
+      accept: 'text/csv',
+    });
+    return response.text();
+  }
+
+  async verifyEvidence(id: string): Promise<EvidenceVerification> {
+    return this.json(path`/retirements/${id}/evidence/verify`);
+  }
+
+  async getResidualAccess(): Promise<ResidualAccessItem[]> {
+    const result = await this.json<{ items: ResidualAccessItem[] }>(
+      '/residual-access',
+    );
+    return result.items;
+  }
+
+  async listExceptions(
+    query: { status?: StepException['status'] } = {},
+  ): Promise<ExceptionListItem[]> {
+    const result = await this.json<{ items: ExceptionListItem[] }>(
+      '/exceptions',
+      { query: { ...query } },
+    );
+    return result.items;
+  }
+
+  async getProviders(): Promise<ProviderInfo[]> {
+    const result = await this.json<{ items: ProviderInfo[] }>('/providers');
+    return result.items;
+  }
+
+  async getStats(): Promise<NhiOffboardingStats | undefined> {
+    try {
+      return await this.json<NhiOffboardingStats>('/stats');
+    } catch (error) {
+      if (ResponseError.is(error) && error.statusCode === 404) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+}

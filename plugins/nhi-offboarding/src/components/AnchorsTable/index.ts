@@ -1,0 +1,2 @@
+export { AnchorsTable, AnchorsEmptyState } from './AnchorsTable';
+export type { AnchorsTableProps } from './AnchorsTable';

@@ -1,0 +1,3 @@
+export { BarChart } from './BarChart';
+export type { BarDatum } from './BarChart';
+export { durationHistogram, median, shortDay } from './durations';

@@ -1,0 +1,1 @@
+export { EntityRetireContent } from './EntityRetireContent';

@@ -1,0 +1,2 @@
+export { PlatformPage } from './PlatformPage';
+export type { PlatformPageProps } from './PlatformPage';

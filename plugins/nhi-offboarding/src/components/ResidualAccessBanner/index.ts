@@ -1,0 +1,4 @@
+export {
+  ResidualAccessBanner,
+  hasResidualAccess,
+} from './ResidualAccessBanner';

@@ -1,0 +1,1 @@
+export { RetirementHistory } from './RetirementHistory';

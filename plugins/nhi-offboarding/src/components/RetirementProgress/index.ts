@@ -1,0 +1,2 @@
+export { RetirementProgress } from './RetirementProgress';
+export type { RetirementProgressProps } from './RetirementProgress';

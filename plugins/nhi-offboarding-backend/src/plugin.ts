@@ -5,7 +5,7 @@ import {
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import {
-  NHI_RETIREMENT_SIGNAL_CHANNEL,
+  nhiRetirementSignalChannel,
   nhiOffboardingPermissions,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import {
@@ -117,7 +117,7 @@ export const nhiOffboardingPlugin = createBackendPlugin({
           deps.signals
             .publish({
               recipients: { type: 'broadcast' },
-              channel: NHI_RETIREMENT_SIGNAL_CHANNEL,
+              channel: nhiRetirementSignalChannel(last.retirementId),
               message: {
                 retirementId: last.retirementId,
                 seq: last.seq,

@@ -8,7 +8,10 @@ export const NHI_EXTERNAL_ID_ANNOTATION = 'nhi-offboarding/external-id';
 export const NHI_PLUGIN_ID = 'nhi-offboarding';
 /**
  * Backstage signals channel on which the backend announces that a
- * retirement changed: `{ retirementId, seq, kind }`. The message carries no
- * details; clients re-read the retirement through the permission-checked API.
+ * retirement changed: `nhi-offboarding:retirement:<id>`, message
+ * `{ retirementId, seq, kind }`. The message carries no details; clients
+ * re-read the retirement through the permission-checked API.
  */
-export const NHI_RETIREMENT_SIGNAL_CHANNEL = 'nhi-offboarding:retirement';
+export function nhiRetirementSignalChannel(retirementId: string): string {
+  return `nhi-offboarding:retirement:${retirementId}`;
+}

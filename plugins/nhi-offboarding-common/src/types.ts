@@ -209,6 +209,8 @@ export interface StepException {
 export interface Retirement {
   id: string;
   entityRef: string;
+  /** The entity's owner when the retirement started. */
+  owner?: string;
   mode: RetirementMode;
   reason: string;
   status: RetirementStatus;

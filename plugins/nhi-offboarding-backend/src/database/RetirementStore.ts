@@ -74,6 +74,7 @@ export interface StepCompletion {
 export interface NewRetirement {
   id: string;
   entityRef: string;
+  owner?: string;
   mode: RetirementMode;
   reason: string;
   requestedBy: string;
@@ -86,6 +87,9 @@ export interface NewRetirement {
 
 export interface RetirementFilter {
   entityRef?: string;
+  owner?: string;
+  /** Entity kind, e.g. component. */
+  kind?: string;
   status?: RetirementStatus[];
   limit: number;
   cursor?: string;
@@ -172,6 +176,7 @@ export class RetirementStore {
         await trx('nhi_retirements').insert({
           id: input.id,
           entity_ref: input.entityRef,
+          entity_owner: input.owner ?? null,
           active_entity_ref: input.entityRef,
           mode: input.mode,
           reason: input.reason,
@@ -287,6 +292,14 @@ export class RetirementStore {
       ])
       .limit(filter.limit + 1);
     if (filter.entityRef) query.where('entity_ref', filter.entityRef);
+    if (filter.owner) query.where('entity_owner', filter.owner);
+    if (filter.kind) {
+      query.where(
+        'entity_ref',
+        'like',
+        `${filter.kind.toLocaleLowerCase('en-US')}:%`,
+      );
+    }
     if (filter.status?.length) query.whereIn('status', filter.status);
     if (filter.cursor) {
       const { createdAt, id } = decodeCursor(filter.cursor);

@@ -43,6 +43,7 @@ export interface AnchorRow {
 export interface RetirementRow {
   id: string;
   entity_ref: string;
+  entity_owner: string | null;
   active_entity_ref: string | null;
   mode: string;
   reason: string;
@@ -173,6 +174,7 @@ export function retirementFromRow(
   return {
     id: row.id,
     entityRef: row.entity_ref,
+    owner: opt(row.entity_owner),
     mode: row.mode as RetirementMode,
     reason: row.reason,
     status: row.status as RetirementStatus,

@@ -1,5 +1,9 @@
 import { randomUUID } from 'crypto';
-import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  Entity,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import type {
   PlannedStep,
   Retirement,
@@ -84,6 +88,7 @@ export class RetirementService {
     const retirement = await this.options.store.createRetirement({
       id: `ret_${randomUUID()}`,
       entityRef: stringifyEntityRef(input.entity),
+      owner: ownerOf(input.entity),
       mode: input.mode,
       reason: input.reason,
       requestedBy: input.actor,
@@ -184,5 +189,21 @@ export class RetirementService {
       mode,
       capabilitiesOf: id => this.options.providers.capabilitiesOf(id),
     });
+  }
+}
+
+/** The entity's spec.owner as a full ref (`team-a` means group:<namespace>/team-a). */
+function ownerOf(entity: Entity): string | undefined {
+  const owner = entity.spec?.owner;
+  if (typeof owner !== 'string' || !owner) return undefined;
+  try {
+    return stringifyEntityRef(
+      parseEntityRef(owner, {
+        defaultKind: 'group',
+        defaultNamespace: entity.metadata.namespace ?? 'default',
+      }),
+    );
+  } catch {
+    return undefined;
   }
 }

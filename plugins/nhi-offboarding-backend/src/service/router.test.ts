@@ -499,6 +499,32 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
       'revoked',
       'revoked',
     ]);
+
+    // Open Retire tabs were told, without details, that the run changed.
+    expect(publish).toHaveBeenCalledWith({
+      recipients: { type: 'broadcast' },
+      channel: `nhi-offboarding:retirement:${id}`,
+      message: {
+        retirementId: id,
+        seq: evidence.body.items.length,
+        kind: 'completion',
+      },
+    });
+
+    // Platform teams filter by the owner the entity had, and by kind.
+    const byOwner = await request(server)
+      .get(api('/retirements?owner=payments&kind=Component'))
+      .set(as(PLATFORM));
+    expect(byOwner.body.items.map((r: Retirement) => r.id)).toContain(id);
+    expect(byOwner.body.items[0].owner).toBe('group:default/payments');
+    const otherOwner = await request(server)
+      .get(api('/retirements?owner=group:default/data-team'))
+      .set(as(PLATFORM));
+    expect(otherOwner.body.items).toEqual([]);
+    const otherKind = await request(server)
+      .get(api('/retirements?kind=resource'))
+      .set(as(PLATFORM));
+    expect(otherKind.body.items).toEqual([]);
   });
 
   it('enforces four-eyes on exceptions and lets the platform place a legal hold', async () => {

@@ -46,6 +46,7 @@ import {
   parse,
   parseFullEntityRef,
   parseId,
+  parseOwnerRef,
   planBody,
   releaseBody,
 } from './validation';
@@ -223,12 +224,13 @@ export async function createRouter(
     const entityRef = query.entityRef
       ? parseFullEntityRef(query.entityRef)
       : undefined;
+    const owner = query.owner ? parseOwnerRef(query.owner) : undefined;
     if (entityRef) {
       await allow(req, nhiEvidenceReadPermission, entityRef);
     } else {
       await allow(req, nhiPlatformReadPermission);
     }
-    res.json(await store.listRetirements({ ...query, entityRef }));
+    res.json(await store.listRetirements({ ...query, entityRef, owner }));
   });
 
   router.get('/retirements/:id', async (req, res) => {

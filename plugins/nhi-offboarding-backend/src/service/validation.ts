@@ -106,6 +106,14 @@ export const attestBody = z.object({ note: text('note', 4000) }).strict();
 export const listQuery = z
   .object({
     entityRef: text('entityRef', 512).optional(),
+    owner: text('owner', 512).optional(),
+    kind: z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9]{0,62}$/,
+        'kind must be an entity kind such as component',
+      )
+      .optional(),
     status: z
       .union([z.string(), z.array(z.string())])
       .transform(v =>
@@ -188,6 +196,25 @@ export function parseFullEntityRef(value: string): string {
         0,
         80,
       )}" is not an entity ref: use kind:namespace/name, e.g. component:default/payments-api`,
+    );
+  }
+}
+
+/** An owner as people type it: `payments-team` means group:default/payments-team. */
+export function parseOwnerRef(value: string): string {
+  try {
+    return stringifyEntityRef(
+      parseEntityRef(value, {
+        defaultKind: 'group',
+        defaultNamespace: 'default',
+      }),
+    );
+  } catch {
+    throw new InputError(
+      `owner "${value.slice(
+        0,
+        80,
+      )}" is not an entity ref: use e.g. group:default/payments-team or payments-team`,
     );
   }
 }

@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useApi, useApiHolder } from '@backstage/core-plugin-api';
 import { signalApiRef } from '@backstage/plugin-signals-react';
-import type {
-  Retirement,
-  RetirementStatus,
+import {
+  nhiRetirementSignalChannel,
+  type Retirement,
+  type RetirementStatus,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { nhiOffboardingApiRef } from '../api';
 
@@ -16,10 +17,8 @@ export const LIVE_RETIREMENT_STATUSES: RetirementStatus[] = [
   'running',
 ];
 
-/** The signal channel the backend may publish a retirement's changes on. */
-export function retirementSignalChannel(id: string): string {
-  return `nhi-offboarding:retirement:${id}`;
-}
+/** The signal channel the backend publishes a retirement's changes on. */
+export const retirementSignalChannel = nhiRetirementSignalChannel;
 
 export function isLiveRetirement(retirement?: Retirement): boolean {
   return !!retirement && LIVE_RETIREMENT_STATUSES.includes(retirement.status);

@@ -515,7 +515,7 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     const byOwner = await request(server)
       .get(api('/retirements?owner=payments&kind=Component'))
       .set(as(PLATFORM));
-    expect(byOwner.body.items.map((r: Retirement) => r.id)).toContain(id);
+    expect(byOwner.body.items.map((x: Retirement) => x.id)).toContain(id);
     expect(byOwner.body.items[0].owner).toBe('group:default/payments');
     const otherOwner = await request(server)
       .get(api('/retirements?owner=group:default/data-team'))

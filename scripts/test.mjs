@@ -128,7 +128,7 @@ const resultsFile = path.join(
   fs.mkdtempSync(path.join(os.tmpdir(), 'nhi-test-')),
   'results.json',
 );
-const status = run(
+const jestStatus = run(
   'tests',
   'npx',
   [
@@ -142,12 +142,41 @@ const status = run(
   ],
   { exitOnFailure: false },
 );
+const counts = { passed: 0, failed: 0, skipped: 0 };
 if (fs.existsSync(resultsFile)) {
   const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
-  console.log(
-    `\n${results.numPassedTests} passed, ${results.numFailedTests} failed, ${
-      results.numPendingTests + results.numTodoTests
-    } skipped`,
-  );
+  counts.passed += results.numPassedTests;
+  counts.failed += results.numFailedTests;
+  counts.skipped += results.numPendingTests + results.numTodoTests;
 }
-process.exit(status);
+
+// The browser test starts the whole portal: only in a full run.
+let e2eStatus = 0;
+if (only.length === 0) {
+  const tapFile = path.join(path.dirname(resultsFile), 'e2e.tap');
+  e2eStatus = run(
+    'browser end-to-end test',
+    'node',
+    [
+      '--test',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tapFile}`,
+      'e2e/',
+    ],
+    { exitOnFailure: false },
+  );
+  const tap = fs.existsSync(tapFile) ? fs.readFileSync(tapFile, 'utf8') : '';
+  const count = name =>
+    Number(tap.match(new RegExp(`^# ${name} (\\d+)`, 'm'))?.[1] ?? 0);
+  counts.passed += count('pass');
+  counts.failed +=
+    count('fail') + (e2eStatus !== 0 && count('fail') === 0 ? 1 : 0);
+  counts.skipped += count('skipped') + count('todo');
+}
+
+console.log(
+  `\n${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`,
+);
+process.exit(jestStatus || e2eStatus);

@@ -1,0 +1,214 @@
+/*
+ * Browser end-to-end test: starts the portal the way the README does
+ * (`backstage-cli repo start`, embedded SQLite, simulated demo provider),
+ * opens a component in Debian's Chromium, sees its trust anchors, retires it
+ * through the dialog, waits for `completed` and sees the evidence chain
+ * verified. Screenshots go to e2e/screenshots/.
+ *
+ * Data and ports are its own (a temp folder and free ports), so it neither
+ * disturbs nor depends on a portal a developer is running.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(path.join(root, 'packages/app/package.json'));
+const { chromium } = require('playwright-core');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const SHOTS = path.join(root, 'e2e', 'screenshots');
+const ENTITY = 'payments-ci';
+const STARTUP_TIMEOUT_MS = 240_000;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitForHttp(url, timeoutMs, portal) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (portal.exitCode !== null) {
+      throw new Error(
+        `The portal exited with code ${portal.exitCode} before ${url} answered`,
+      );
+    }
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}
+
+let portal;
+let browser;
+let page;
+let appUrl;
+let log = '';
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nhi-e2e-'));
+
+before(async () => {
+  const [appPort, backendPort] = [await freePort(), await freePort()];
+  appUrl = `http://localhost:${appPort}`;
+  const overlay = path.join(dataDir, 'app-config.e2e.yaml');
+  fs.writeFileSync(
+    overlay,
+    [
+      'app:',
+      `  baseUrl: ${appUrl}`,
+      'backend:',
+      `  baseUrl: http://localhost:${backendPort}`,
+      '  listen:',
+      `    port: ${backendPort}`,
+      '  cors:',
+      `    origin: ${appUrl}`,
+      '  database:',
+      '    client: better-sqlite3',
+      '    connection:',
+      `      directory: ${path.join(dataDir, 'sqlite')}`,
+      'nhiOffboarding:',
+      '  engine:',
+      '    pollIntervalMs: 250',
+      '  providers:',
+      '    - id: demo',
+      '      type: demo',
+      '      latencyMs: 50',
+      '      failureRate: 0',
+      `      stateFile: ${path.join(dataDir, 'demo-credentials.json')}`,
+      '',
+    ].join('\n'),
+  );
+  portal = spawn(
+    'npx',
+    [
+      'backstage-cli',
+      'repo',
+      'start',
+      '--config',
+      path.join(root, 'app-config.yaml'),
+      '--config',
+      overlay,
+    ],
+    { cwd: root, detached: true, env: { ...process.env, BROWSER: 'none' } },
+  );
+  portal.stdout.on('data', d => (log = (log + d).slice(-20_000)));
+  portal.stderr.on('data', d => (log = (log + d).slice(-20_000)));
+  try {
+    await waitForHttp(
+      `http://localhost:${backendPort}/.backstage/health/v1/readiness`,
+      STARTUP_TIMEOUT_MS,
+      portal,
+    );
+    await waitForHttp(appUrl, STARTUP_TIMEOUT_MS, portal);
+  } catch (error) {
+    throw new Error(`${error.message}\n--- portal output ---\n${log}`);
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  fs.mkdirSync(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  if (portal && portal.exitCode === null) {
+    // The CLI starts the app and backend as children: end the whole group.
+    try {
+      process.kill(-portal.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    await new Promise(r => setTimeout(r, 2000));
+    try {
+      process.kill(-portal.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('a service owner retires a component from its Retire tab and sees it proven', async () => {
+  await page.goto(`${appUrl}/catalog/default/component/${ENTITY}/retire`);
+  // The demo signs in with the guest provider as a catalog user.
+  const enter = page.getByRole('button', { name: 'Enter' });
+  if (await enter.isVisible({ timeout: 30_000 }).catch(() => false)) {
+    await enter.click();
+  }
+
+  // The anchors the demo provider holds for this pipeline are listed.
+  await page.getByText('Trust anchors').first().waitFor({ timeout: 120_000 });
+  const table = page.getByRole('table').first();
+  await table
+    .getByText('payments-ci-github')
+    .first()
+    .waitFor({ timeout: 60_000 });
+  const activeChips = await table.getByText('Active', { exact: true }).count();
+  assert.ok(activeChips >= 1, 'live anchors show an Active status');
+  await page.screenshot({ path: path.join(SHOTS, '1-retire-tab.png') });
+
+  // Retire…: the dry-run plan, then confirmation by typing the name.
+  await page.getByRole('button', { name: 'Retire…' }).click();
+  await page.getByText('What will happen').waitFor({ timeout: 60_000 });
+  await page
+    .getByLabel('Reason')
+    .fill('Replaced by the shared CI platform (CHG-2041)');
+  const confirm = page.getByRole('button', { name: `Retire ${ENTITY}` });
+  assert.equal(
+    await confirm.isEnabled(),
+    false,
+    'confirm waits for the typed name',
+  );
+  await page.getByLabel(`Type ${ENTITY} to confirm`).fill(ENTITY);
+  await page.screenshot({ path: path.join(SHOTS, '2-dialog.png') });
+  await confirm.click();
+
+  // Live progress until the run is completed and the evidence verified.
+  await page
+    .getByText('Completed', { exact: true })
+    .first()
+    .waitFor({ timeout: 120_000 });
+  await page.getByText('Chain verified').waitFor({ timeout: 60_000 });
+  await page.getByText(/4 of 4 anchors verified/).waitFor({ timeout: 30_000 });
+  await page.screenshot({
+    path: path.join(SHOTS, '3-completed.png'),
+    fullPage: true,
+  });
+
+  // The platform page lists the retirement.
+  await page.goto(`${appUrl}/nhi-offboarding`);
+  await page.waitForLoadState('networkidle').catch(() => {});
+  await page.waitForTimeout(3000);
+  await page.screenshot({ path: path.join(SHOTS, '4-platform.png') });
+  await page
+    .getByText(new RegExp(`component:(default/)?${ENTITY}(?![\\w-])`))
+    .first()
+    .waitFor({ timeout: 60_000 });
+});

@@ -84,6 +84,11 @@ before(async () => {
       '    connection:',
       `      directory: ${path.join(dataDir, 'sqlite')}`,
       'nhiOffboarding:',
+      '  discovery:',
+      '    schedule:',
+      '      frequency: { seconds: 15 }',
+      '      timeout: { minutes: 5 }',
+      '      initialDelay: { seconds: 5 }',
       '  engine:',
       '    pollIntervalMs: 250',
       '  providers:',
@@ -211,4 +216,26 @@ test('a service owner retires a component from its Retire tab and sees it proven
     .getByText(new RegExp(`component:(default/)?${ENTITY}(?![\\w-])`))
     .first()
     .waitFor({ timeout: 60_000 });
+  // The discovery sweep (every 15 s here) finds the deprecated component's
+  // live credentials once the catalog has ingested the examples.
+  const residual = page.getByText(/component:legacy-ledger-sync/).first();
+  for (let i = 0; i < 8 && !(await residual.isVisible()); i++) {
+    await page.waitForTimeout(5000);
+    await page.reload();
+    await page
+      .getByText('Residual access')
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(2000);
+  }
+  assert.ok(
+    await residual.isVisible(),
+    `residual access lists legacy-ledger-sync\n--- portal output ---\n${log.slice(
+      -4000,
+    )}`,
+  );
+  await page.screenshot({
+    path: path.join(SHOTS, '4-platform.png'),
+    fullPage: true,
+  });
 });

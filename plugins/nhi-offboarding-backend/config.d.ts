@@ -24,6 +24,25 @@ export interface Config {
       callTimeoutMs?: number;
     };
 
+    /** Discovery of trust anchors across the catalog. */
+    discovery?: {
+      /**
+       * When to re-discover every entity linked to a credential (annotated
+       * for a system provider, or depending on a credential Resource), so
+       * residual access and orphans cover the whole catalog. Default: every
+       * 10 minutes, first 30 seconds after start.
+       */
+      schedule?: {
+        frequency:
+          | { cron: string }
+          | string
+          | { minutes?: number; hours?: number; days?: number };
+        timeout: string | { minutes?: number; hours?: number };
+        initialDelay?: string | { seconds?: number; minutes?: number };
+        scope?: 'global' | 'local';
+      };
+    };
+
     /**
      * Values of `spec.lifecycle` that mean an entity is retired; its live
      * anchors are residual access. Default ['retired', 'decommissioned'].

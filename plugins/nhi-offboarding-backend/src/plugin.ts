@@ -1,6 +1,7 @@
 import {
   coreServices,
   createBackendPlugin,
+  readSchedulerServiceTaskScheduleDefinitionFromConfig,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
@@ -16,6 +17,7 @@ import {
 import { applyDatabaseMigrations } from './database/migrations';
 import { RetirementStore } from './database/RetirementStore';
 import { AnchorDiscovery } from './discovery/AnchorDiscovery';
+import { DiscoverySweep } from './discovery/DiscoverySweep';
 import { RetirementEngine } from './engine/RetirementEngine';
 import { readEngineOptions } from './engine/readEngineOptions';
 import { ProviderRegistry } from './providers/ProviderRegistry';
@@ -188,6 +190,35 @@ export const nhiOffboardingPlugin = createBackendPlugin({
               );
               engine.wake();
             }
+          },
+        });
+
+        // Residual access and orphans need the anchors of every linked
+        // entity, not only of those someone opened.
+        const sweep = new DiscoverySweep({
+          catalog,
+          auth,
+          providers: registry,
+          discovery,
+          logger,
+        });
+        const sweepSchedule = config.has('nhiOffboarding.discovery.schedule')
+          ? readSchedulerServiceTaskScheduleDefinitionFromConfig(
+              config.getConfig('nhiOffboarding.discovery.schedule'),
+            )
+          : {
+              frequency: { minutes: 10 },
+              timeout: { minutes: 15 },
+              initialDelay: { seconds: 30 },
+            };
+        await scheduler.scheduleTask({
+          id: 'nhi-offboarding-discovery-sweep',
+          ...sweepSchedule,
+          fn: async () => {
+            const result = await sweep.run();
+            logger.info(
+              `Discovery sweep: ${result.entities} linked entities, ${result.anchors} anchors, ${result.failed} failed`,
+            );
           },
         });
 

@@ -1,5 +1,6 @@
 import { Navigate, Route } from 'react-router-dom';
 import { createApp } from '@backstage/app-defaults';
+import { signalsPlugin } from '@backstage/plugin-signals';
 import { AppRouter, FlatRoutes } from '@backstage/core-app-api';
 import {
   AlertDisplay,
@@ -20,6 +21,8 @@ import { Root } from './components/Root';
 
 const app = createApp({
   apis,
+  // Signals: the Retire tab updates the moment the backend reports progress.
+  plugins: [signalsPlugin],
   bindRoutes({ bind }) {
     bind(orgPlugin.externalRoutes, {
       catalogIndex: catalogPlugin.routes.catalogIndex,

@@ -265,6 +265,18 @@ export class RetirementStore {
     return (await this.getRetirement(input.id, { withSteps: true }))!;
   }
 
+  /** 409 when the entity already has an active retirement. */
+  async assertNoActiveRetirement(entityRef: string): Promise<void> {
+    const active = await this.db<RetirementRow>('nhi_retirements')
+      .where('active_entity_ref', entityRef)
+      .first('id');
+    if (active) {
+      throw new ConflictError(
+        `${entityRef} already has an active retirement (${active.id}): finish or cancel it first`,
+      );
+    }
+  }
+
   async getRetirement(
     id: string,
     options: { withSteps: boolean },

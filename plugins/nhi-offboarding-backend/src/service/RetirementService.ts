@@ -77,6 +77,11 @@ export class RetirementService {
     quarantineDays?: number;
     actor: string;
   }): Promise<Retirement> {
+    // A request that is bound to be refused must not change anything,
+    // not even the stored discovery results.
+    await this.options.store.assertNoActiveRetirement(
+      stringifyEntityRef(input.entity),
+    );
     const { items: anchors } = await this.options.discovery.discover(
       input.entity,
     );

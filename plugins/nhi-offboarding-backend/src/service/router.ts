@@ -455,5 +455,13 @@ export async function createRouter(
     res.json({ items: providers.info() });
   });
 
+  // Anything else is not part of the API (evidence in particular cannot be
+  // changed or deleted): say so instead of an empty 404.
+  router.use(req => {
+    throw new NotFoundError(
+      `${req.method} ${req.path} is not an endpoint of the NHI Offboarding API; see its OpenAPI description`,
+    );
+  });
+
   return router;
 }

@@ -31,13 +31,27 @@ backend.add(import('@backstage/plugin-signals-backend'));
 // NHI Offboarding and its simulated `demo` credential provider.
 backend.add(import('@nhi-offboarding/plugin-nhi-offboarding-backend'));
 backend.add(import('./modules/demoProvider'));
-// Real credential systems: MySQL/MariaDB accounts and Redis ACL users
-// (configure entries of type mysql / redis under nhiOffboarding.providers).
+// Real credential systems: MySQL/MariaDB accounts, Redis ACL users, LDAP
+// service accounts, OAuth 2.0 / OIDC clients, X.509 client certificates of
+// an OpenSSL CA, SSH keys in authorized_keys. Each is used by the
+// nhiOffboarding.providers entries of its type (see each module's README).
 backend.add(
   import('@nhi-offboarding/plugin-nhi-offboarding-backend-module-mysql'),
 );
 backend.add(
   import('@nhi-offboarding/plugin-nhi-offboarding-backend-module-redis'),
+);
+backend.add(
+  import('@nhi-offboarding/plugin-nhi-offboarding-backend-module-ldap'),
+);
+backend.add(
+  import('@nhi-offboarding/plugin-nhi-offboarding-backend-module-oauth'),
+);
+backend.add(
+  import('@nhi-offboarding/plugin-nhi-offboarding-backend-module-x509'),
+);
+backend.add(
+  import('@nhi-offboarding/plugin-nhi-offboarding-backend-module-ssh'),
 );
 
 backend.start();

@@ -1,0 +1,116 @@
+import type { Config } from '@backstage/config';
+import type { OauthClientCredentials, OauthProviderConfig } from './config';
+
+/** Defaults of the optional keys of {@link OauthProviderConfig}. @public */
+export const OAUTH_PROVIDER_DEFAULTS = {
+  concurrency: 4,
+  timeoutMs: 10000,
+  tokenLifetimeSeconds: 0,
+} as const;
+
+/**
+ * Reads an `oauth` entry of `nhiOffboarding.providers`. The id given by the
+ * caller wins over the entry's own `id` key.
+ * @public
+ */
+export function readOauthProviderConfig(
+  config: Config,
+  id?: string,
+): OauthProviderConfig {
+  const type = config.getOptionalString('type') ?? 'oauth';
+  if (type !== 'oauth') {
+    throw new Error(
+      `Invalid oauth provider config: type must be 'oauth', got '${type}'`,
+    );
+  }
+  const clients: { [clientId: string]: OauthClientCredentials } = {};
+  const c = config.getOptionalConfig('clients');
+  for (const key of c?.keys() ?? []) {
+    const entry = c!.getConfig(key);
+    clients[key] = {
+      registrationAccessToken: entry.getOptionalString(
+        'registrationAccessToken',
+      ),
+      registrationClientUri: entry.getOptionalString('registrationClientUri'),
+    };
+  }
+  const e = config.getOptionalConfig('endpoints');
+  return {
+    id: id ?? config.getString('id'),
+    type: 'oauth',
+    issuer: config.getString('issuer'),
+    endpoints: e
+      ? {
+          registration: e.getOptionalString('registration'),
+          token: e.getOptionalString('token'),
+          revocation: e.getOptionalString('revocation'),
+          introspection: e.getOptionalString('introspection'),
+        }
+      : undefined,
+    clients,
+    adminToken: config.getOptionalString('adminToken'),
+    concurrency: config.getOptionalNumber('concurrency'),
+    timeoutMs: config.getOptionalNumber('timeoutMs'),
+    tokenLifetimeSeconds: config.getOptionalNumber('tokenLifetimeSeconds'),
+  };
+}
+
+/** Validates and applies defaults. */
+export function resolveOauthConfig(config: OauthProviderConfig) {
+  if (!config.id) {
+    throw new Error('Invalid oauth provider config: id is required');
+  }
+  let issuer: URL;
+  try {
+    issuer = new URL(config.issuer);
+  } catch {
+    throw new Error('Invalid oauth provider config: issuer is not a URL');
+  }
+  if (issuer.protocol !== 'https:' && issuer.protocol !== 'http:') {
+    throw new Error(
+      'Invalid oauth provider config: issuer must be an https:// URL',
+    );
+  }
+  const num = (v: number | undefined, key: string, fallback: number) => {
+    if (v === undefined) return fallback;
+    if (!Number.isInteger(v) || v < 0) {
+      throw new Error(
+        `Invalid oauth provider config: ${key} must be a non-negative integer`,
+      );
+    }
+    return v;
+  };
+  const secrets = [
+    config.adminToken,
+    ...Object.values(config.clients ?? {}).map(c => c.registrationAccessToken),
+  ].filter((s): s is string => Boolean(s));
+  return {
+    id: config.id,
+    issuer: config.issuer.replace(/\/$/, ''),
+    server: issuer.host,
+    endpoints: config.endpoints ?? {},
+    clients: config.clients ?? {},
+    adminToken: config.adminToken,
+    concurrency: Math.max(
+      1,
+      num(
+        config.concurrency,
+        'concurrency',
+        OAUTH_PROVIDER_DEFAULTS.concurrency,
+      ),
+    ),
+    timeoutMs: Math.max(
+      1,
+      num(config.timeoutMs, 'timeoutMs', OAUTH_PROVIDER_DEFAULTS.timeoutMs),
+    ),
+    tokenLifetimeSeconds: num(
+      config.tokenLifetimeSeconds,
+      'tokenLifetimeSeconds',
+      OAUTH_PROVIDER_DEFAULTS.tokenLifetimeSeconds,
+    ),
+    secrets,
+  };
+}
+
+/** A validated config. */
+export type ResolvedOauthConfig = ReturnType<typeof resolveOauthConfig>;

@@ -14,6 +14,8 @@ import {
   type TrustAnchorProvider,
   type TrustAnchorProviderFactory,
   type VerifyResult,
+  entityRefForms,
+  mentionsEntity,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type { LdapProviderConfig } from './config';
@@ -24,7 +26,6 @@ import {
   resultCode,
   toProviderError,
 } from './errors';
-import { mentionsEntity, refForms } from './mentions';
 import {
   readLdapProviderConfig,
   resolveLdapConfig,
@@ -908,7 +909,7 @@ export class LdapProvider implements TrustAnchorProvider {
     what: string,
   ): Promise<Array<{ how: Account; why: string }>> {
     const clauses: string[] = [];
-    const forms = refForms(entityRef);
+    const forms = entityRefForms(entityRef);
     if (this.options.discoverByDescription) {
       for (const form of forms) {
         clauses.push(`(description=*${escapeFilterValue(form)}*)`);

@@ -2,6 +2,7 @@ import {
   PermanentProviderError,
   TransientProviderError,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+import { createSecretRedactor } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 
 /** What the admin DN needs, named in permission errors. */
 export function ldapAclHint(options: {
@@ -41,17 +42,10 @@ export function resultCode(err: unknown): number | undefined {
 
 /** Removes the configured secrets from a text. */
 export function makeRedactor(secrets: Array<string | undefined>) {
-  const needles = [
-    ...new Set(secrets.filter((s): s is string => Boolean(s && s.length >= 3))),
-  ].sort((a, b) => b.length - a.length);
-  return (text: string): string => {
-    let out = text;
-    for (const needle of needles) out = out.split(needle).join('***');
-    return out.replace(
-      /\{(S?SHA\d*|CRYPT|MD5|SMD5|PBKDF2[^}]*|ARGON2)\}\S+/gi,
-      '{$1}***',
-    );
-  };
+  return createSecretRedactor(secrets, [
+    // userPassword values as slapd stores them ({SSHA}..., {CRYPT}...)
+    [/\{(S?SHA\d*|CRYPT|MD5|SMD5|PBKDF2[^}]*|ARGON2)\}\S+/gi, '{$1}***'],
+  ]);
 }
 
 /** The message of an error, with the LDAP code when there is one. */

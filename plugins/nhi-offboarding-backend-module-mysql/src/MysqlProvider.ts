@@ -14,6 +14,8 @@ import {
   type TrustAnchorProvider,
   type TrustAnchorProviderFactory,
   type VerifyResult,
+  entityRefForms,
+  mentionsEntity,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import {
@@ -36,7 +38,7 @@ import {
   toProviderError,
   type MysqlOperation,
 } from './errors';
-import { escapeLike, mentionsEntity, refForms } from './mentions';
+import { escapeLike } from './mentions';
 import {
   readMysqlProviderConfig,
   resolveMysqlConfig,
@@ -1043,7 +1045,7 @@ export class MysqlProvider implements TrustAnchorProvider {
     signal: AbortSignal | undefined,
     what: string,
   ): Promise<MysqlAccount[]> {
-    const forms = refForms(entityRef);
+    const forms = entityRefForms(entityRef);
     let rows: Array<{ user: string; host: string; attribute: string | null }>;
     try {
       rows = await this.guard(what, 'read', signal, () =>

@@ -3,22 +3,21 @@ import {
   RateLimitedError,
   TransientProviderError,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+import {
+  createSecretRedactor,
+  URL_PASSWORD_PATTERN,
+} from '@nhi-offboarding/plugin-nhi-offboarding-node';
 
 /** Removes secrets from a text: the configured ones, bearer tokens and client secrets. */
 export function makeRedactor(secrets: Array<string | undefined>) {
-  const needles = [
-    ...new Set(secrets.filter((s): s is string => Boolean(s && s.length >= 3))),
-  ].sort((a, b) => b.length - a.length);
-  return (text: string): string => {
-    let out = text;
-    for (const needle of needles) out = out.split(needle).join('***');
-    return out
-      .replace(/(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, '$1 ***')
-      .replace(
-        /("?(client_secret|registration_access_token|access_token|refresh_token)"?\s*[:=]\s*"?)[^",&\s}]+/g,
-        '$1***',
-      );
-  };
+  return createSecretRedactor(secrets, [
+    URL_PASSWORD_PATTERN,
+    [/(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, '$1 ***'],
+    [
+      /("?(client_secret|registration_access_token|access_token|refresh_token)"?\s*[:=]\s*"?)[^",&\s}]+/g,
+      '$1***',
+    ],
+  ]);
 }
 
 /** The message of a thrown value (fetch wraps the socket error in `cause`). */

@@ -2,6 +2,10 @@ import {
   PermanentProviderError,
   TransientProviderError,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+import {
+  createSecretRedactor,
+  URL_PASSWORD_PATTERN,
+} from '@nhi-offboarding/plugin-nhi-offboarding-node';
 
 /** What the admin ACL user needs, named in permission errors. */
 export const REDIS_PERMISSIONS_HINT =
@@ -35,23 +39,12 @@ export function replyCode(err: unknown): string | undefined {
  * of ACL SETUSER (`>secret`, `#hash`).
  */
 export function makeRedactor(secrets: Array<string | undefined>) {
-  const needles = new Set<string>();
-  for (const secret of secrets) {
-    if (!secret || secret.length < 3) continue;
-    needles.add(secret);
-    needles.add(encodeURIComponent(secret));
-  }
-  const sorted = [...needles].sort((a, b) => b.length - a.length);
-  return (text: string): string => {
-    let out = text;
-    for (const needle of sorted) {
-      out = out.split(needle).join('***');
-    }
-    return out
-      .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@\s/]*@/gi, '$1***@')
-      .replace(/(^|\s)[<>][^\s]+/g, '$1>***')
-      .replace(/(^|\s)[#!][0-9a-f]{64}\b/gi, '$1#***');
-  };
+  return createSecretRedactor(secrets, [
+    URL_PASSWORD_PATTERN,
+    // ACL SETUSER arguments: >password, <password, #hash, !hash
+    [/(^|\s)[<>][^\s]+/g, '$1>***'],
+    [/(^|\s)[#!][0-9a-f]{64}\b/gi, '$1#***'],
+  ]);
 }
 
 /** The message of an error (AggregateError has none). */

@@ -2,24 +2,16 @@ import {
   PermanentProviderError,
   TransientProviderError,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+import { createSecretRedactor } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 
 /** Removes the configured secrets (the CA key passphrase) from a text. */
 export function makeRedactor(secrets: Array<string | undefined>) {
-  const needles = [
-    ...new Set(
-      secrets
-        .filter((s): s is string => Boolean(s) && s!.length >= 3)
-        .flatMap(s => [s, encodeURIComponent(s)]),
-    ),
-  ].sort((a, b) => b.length - a.length);
-  return (text: string): string => {
-    let out = text;
-    for (const needle of needles) out = out.split(needle).join('***');
-    return out.replace(
+  return createSecretRedactor(secrets, [
+    [
       /-----BEGIN[^-]*PRIVATE KEY-----[\s\S]*?-----END[^-]*PRIVATE KEY-----/g,
       '<private key>',
-    );
-  };
+    ],
+  ]);
 }
 
 /** The first meaningful message of an error. */

@@ -7,3 +7,4 @@
 export * from './provider';
 export * from './errors';
 export * from './extensions';
+export * from './redaction';

@@ -2,6 +2,11 @@ import {
   PermanentProviderError,
   TransientProviderError,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+import {
+  createSecretRedactor,
+  URL_PASSWORD_PATTERN,
+  PASSWORD_ASSIGNMENT_PATTERN,
+} from '@nhi-offboarding/plugin-nhi-offboarding-node';
 
 /** The kinds of statement the provider runs, for privilege hints. */
 export type PostgresOperation =
@@ -63,22 +68,10 @@ const TRANSIENT_SQLSTATES = new Set([
  * and any `scheme://user:password@` or `password=...` that looks like one.
  */
 export function makeRedactor(secrets: Array<string | undefined>) {
-  const needles = new Set<string>();
-  for (const secret of secrets) {
-    if (!secret || secret.length < 3) continue;
-    needles.add(secret);
-    needles.add(encodeURIComponent(secret));
-  }
-  const sorted = [...needles].sort((a, b) => b.length - a.length);
-  return (text: string): string => {
-    let out = text;
-    for (const needle of sorted) {
-      out = out.split(needle).join('***');
-    }
-    return out
-      .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@\s/]*@/gi, '$1***@')
-      .replace(/(\bpassword\s*=\s*)('[^']*'|\S+)/gi, '$1***');
-  };
+  return createSecretRedactor(secrets, [
+    URL_PASSWORD_PATTERN,
+    PASSWORD_ASSIGNMENT_PATTERN,
+  ]);
 }
 
 /** The SQLSTATE of a `pg` error, if it is one. */

@@ -150,12 +150,13 @@ if (fs.existsSync(resultsFile)) {
   counts.skipped += results.numPendingTests + results.numTodoTests;
 }
 
-// The browser test starts the whole portal: only in a full run.
+// The browser test and the crash test start the real backend (and the
+// portal): only in a full run.
 let e2eStatus = 0;
 if (only.length === 0) {
   const tapFile = path.join(path.dirname(resultsFile), 'e2e.tap');
   e2eStatus = run(
-    'browser end-to-end test',
+    'browser end-to-end and crash tests',
     'node',
     [
       '--test',
@@ -164,6 +165,7 @@ if (only.length === 0) {
       '--test-reporter=tap',
       `--test-reporter-destination=${tapFile}`,
       'e2e/',
+      'chaos/',
     ],
     { exitOnFailure: false },
   );

@@ -141,7 +141,25 @@ export class DemoCredentialStore {
     this.file = options.file;
     this.now = options.now ?? (() => new Date());
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    this.removeStaleTempFiles();
     this.reloadIfChanged();
+  }
+
+  /**
+   * A process killed between writing a temp file and renaming it leaves the
+   * temp file behind (the state file itself is intact). Remove those of
+   * processes that no longer run.
+   */
+  private removeStaleTempFiles(): void {
+    const prefix = `${path.basename(this.file)}.`;
+    for (const name of fs.readdirSync(path.dirname(this.file))) {
+      const match = name.startsWith(prefix)
+        ? /^(\d+)\.\d+\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))
+        : null;
+      if (match && !isRunning(Number(match[1]))) {
+        fs.rmSync(path.join(path.dirname(this.file), name), { force: true });
+      }
+    }
   }
 
   /** Number of credentials in the store. */
@@ -341,5 +359,15 @@ export class DemoCredentialStore {
       ]),
     );
     this.fileStamp = stamp;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,0 +1,515 @@
+/*
+ * Benchmark 5, "API at scale": seed a world straight into the tables
+ * (small: 1,000 entities, 50,000 anchors, 1,001 retirements, ~100,000
+ * evidence records, one retirement of 501 steps), start the backend in a
+ * SEPARATE process (bench/lib/api-server.ts), and load it from this process
+ * with autocannon (50 connections) endpoint by endpoint: p50/p95/p99 and
+ * requests/s. Then the SQL each endpoint runs is captured from the store and
+ * explained (EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite),
+ * to show which queries need an index.
+ *
+ * Usage: node --require <nodeTransform> bench/api-scale.ts --db sqlite|postgres
+ *   [--size small] [--duration 10] [--connections 50]
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { Client } from 'pg';
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const autocannon = require('autocannon');
+import { mockCredentials } from '@backstage/backend-test-utils';
+import { RetirementStore } from '../plugins/nhi-offboarding-backend/src/database/RetirementStore';
+import {
+  BenchOutput,
+  Row,
+  dbOf,
+  loadNow,
+  log,
+  parseArgs,
+  round,
+  runMain,
+  sizeOf,
+  stats,
+} from './lib/common';
+import { PG_URL, createBenchDb } from './lib/db';
+import { SCALE, entityName, seedScale } from './lib/scaleData';
+
+const ROOT = join(__dirname, '..');
+const TRANSFORM = require.resolve(
+  '@backstage/cli-node/config/nodeTransform.cjs',
+  { paths: [ROOT] },
+);
+
+function startServer(
+  args: string[],
+): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--require',
+        TRANSFORM,
+        join(__dirname, 'lib', 'api-server.ts'),
+        ...args,
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(`api-server did not start in 60 s: ${err.slice(-2000)}`),
+        ),
+      60_000,
+    );
+    child.stdout.on('data', d => {
+      out += d;
+      const m = /LISTENING (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          port: Number(m[1]),
+          pid: child.pid!,
+          stop: () =>
+            new Promise<void>(done => {
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+              setTimeout(() => {
+                child.kill('SIGKILL');
+                done();
+              }, 10_000).unref();
+            }),
+        });
+      }
+    });
+    child.stderr.on('data', d => {
+      err += d;
+      if (err.length > 100_000) err = err.slice(-20_000);
+    });
+    child.on('exit', code => {
+      clearTimeout(timer);
+      reject(new Error(`api-server exited (${code}): ${err.slice(-2000)}`));
+    });
+  });
+}
+
+function rssOf(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function load(
+  port: number,
+  header: string,
+  path: () => string,
+  seconds: number,
+  connections: number,
+) {
+  const latencies: number[] = [];
+  const codes = new Map<number, number>();
+  let bytes = 0;
+  const t0 = performance.now();
+  const instance = autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    duration: seconds,
+    timeout: 60,
+    headers: { authorization: header },
+    requests: [
+      { method: 'GET', setupRequest: (req: any) => ({ ...req, path: path() }) },
+    ],
+  });
+  instance.on(
+    'response',
+    (
+      _client: unknown,
+      statusCode: number,
+      resBytes: number,
+      responseTime: number,
+    ) => {
+      latencies.push(responseTime);
+      codes.set(statusCode, (codes.get(statusCode) ?? 0) + 1);
+      bytes += resBytes;
+    },
+  );
+  const result = await instance;
+  const ms = performance.now() - t0;
+  const s = stats(latencies);
+  return {
+    ...s,
+    rps: (latencies.length / ms) * 1000,
+    codes: [...codes].map(([c, n]) => `${c}x${n}`).join(' '),
+    errors: result.errors + result.timeouts,
+    meanBytes: latencies.length ? bytes / latencies.length : 0,
+  };
+}
+
+interface Captured {
+  label: string;
+  sql: string;
+  bindings: unknown[];
+}
+
+async function main(): Promise<BenchOutput> {
+  const args = parseArgs();
+  const size = sizeOf(args);
+  const dbKind = dbOf(args);
+  const spec = SCALE[size];
+  const seconds = Number(args.duration ?? 10);
+  const connections = Number(args.connections ?? 50);
+  const rows: Row[] = [];
+  const row = (
+    metric: string,
+    value: number | string,
+    unit?: string,
+    extra: Partial<Row> = {},
+  ) =>
+    rows.push({
+      bench: '5 API at scale',
+      db: dbKind,
+      metric,
+      value,
+      unit,
+      ...extra,
+    });
+  const appendix: string[] = [];
+
+  const db = await createBenchDb(dbKind, 'b5');
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  try {
+    const t0 = performance.now();
+    const seeded = await seedScale(db.knex, spec);
+    if (dbKind === 'postgres') await db.knex.raw('ANALYZE');
+    const seedMs = performance.now() - t0;
+    row(
+      'seeded',
+      `${seeded.counts.anchors} anchors, ${seeded.counts.retirements} retirements, ${seeded.counts.steps} steps, ${seeded.counts.evidence} evidence`,
+      '',
+      {
+        note: `${spec.entities} entities; ${round(seedMs / 1000, 1)} s`,
+      },
+    );
+    log(
+      `bench 5 seeded ${JSON.stringify(seeded.counts)} in ${round(
+        seedMs / 1000,
+        1,
+      )} s on ${db.where}`,
+    );
+
+    server = await startServer([
+      '--db',
+      dbKind,
+      '--size',
+      size,
+      ...(db.attach.sqliteDir ? ['--sqlite-dir', db.attach.sqliteDir] : []),
+      ...(db.attach.pgPrefix ? ['--pg-prefix', db.attach.pgPrefix] : []),
+    ]);
+    log(`api-server pid ${server.pid} on port ${server.port}`);
+    const header = mockCredentials.user.header('user:default/alice');
+    const liveEntities = Array.from(
+      { length: spec.entities },
+      (_, i) => i,
+    ).filter(i => i % 50 !== 49);
+    const pick = () =>
+      liveEntities[Math.floor(Math.random() * liveEntities.length)];
+    const base = '/api/nhi-offboarding';
+    const endpoints: [string, () => string][] = [
+      [
+        'GET anchors of one entity (50)',
+        () =>
+          `${base}/entities/component/default/${entityName(
+            pick(),
+          )}/trust-anchors`,
+      ],
+      [
+        'GET retirement with 501 steps',
+        () => `${base}/retirements/${seeded.bigId}`,
+      ],
+      [
+        'GET its evidence (503 records)',
+        () => `${base}/retirements/${seeded.bigId}/evidence`,
+      ],
+      [
+        'GET its evidence/verify',
+        () => `${base}/retirements/${seeded.bigId}/evidence/verify`,
+      ],
+      ['GET retirements list (limit 50)', () => `${base}/retirements?limit=50`],
+      [
+        'GET retirements of one entity',
+        () =>
+          `${base}/retirements?entityRef=${encodeURIComponent(
+            `component:default/${entityName(pick())}`,
+          )}`,
+      ],
+      ['GET residual-access', () => `${base}/residual-access`],
+    ];
+    // Warm-up: one request each, so the first-request costs stay out.
+    for (const [, p] of endpoints) {
+      const res = await fetch(`http://127.0.0.1:${server.port}${p()}`, {
+        headers: { authorization: header },
+      });
+      const body = await res.text();
+      if (res.status !== 200)
+        throw new Error(`${p()}: ${res.status} ${body.slice(0, 300)}`);
+    }
+    for (const [name, path] of endpoints) {
+      // Unloaded first (1 connection), then the load.
+      const one = await load(
+        server.port,
+        header,
+        path,
+        Math.max(2, Math.round(seconds / 5)),
+        1,
+      );
+      const r = await load(server.port, header, path, seconds, connections);
+      row(
+        name,
+        `${round(r.p50, 0)} / ${round(r.p95, 0)} / ${round(r.p99, 0)}`,
+        `ms p50/p95/p99 @${connections}`,
+        {
+          note: `${round(r.rps, 0)} req/s (${round(
+            1000 / r.rps,
+            1,
+          )} ms of server per request), ${r.n} requests (${r.codes}${
+            r.errors ? `, ${r.errors} errors/timeouts` : ''
+          }), ${round(
+            r.meanBytes / 1024,
+            1,
+          )} KiB each; 1 connection: p50 ${round(one.p50, 0)} / p99 ${round(
+            one.p99,
+            0,
+          )} ms; server RSS ${round(
+            rssOf(server.pid),
+            0,
+          )} MB; load ${loadNow()}`,
+        },
+      );
+      log(
+        `  ${name}: p50 ${round(r.p50, 0)} p95 ${round(r.p95, 0)} p99 ${round(
+          r.p99,
+          0,
+        )} ms, ${round(r.rps, 0)} req/s, ${r.codes}`,
+      );
+    }
+    await server.stop();
+    server = undefined;
+
+    // ---- the SQL behind those endpoints (and the engine's hot queries), explained
+    const store = new RetirementStore(db.knex);
+    const running = (
+      await db.knex('nhi_retirements').where('status', 'running').first('id')
+    ).id;
+    // The engine's claim at this scale (100 running retirements with open
+    // steps, 100 needing attention, 800 completed): mean of 20 claim passes.
+    const claimMs: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await store.claimSteps({
+        workerId: 'bench-claim',
+        limit: 16,
+        leaseMs: 30_000,
+        now: new Date(),
+      });
+      claimMs.push(performance.now() - t);
+    }
+    const cs = stats(claimMs);
+    row('engine claimSteps at this scale', round(cs.mean, 1), 'ms mean', {
+      note: `20 passes of up to 16 steps; p50 ${round(cs.p50, 1)}, max ${round(
+        cs.max,
+        1,
+      )} (bench 1 small: ~2 ms SQLite)`,
+    });
+    const mutateMs: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await store.setHold(
+        running,
+        'user:default/bench',
+        i % 2 === 0,
+        'bench',
+        new Date(),
+      );
+      mutateMs.push(performance.now() - t);
+    }
+    const ms2 = stats(mutateMs);
+    row(
+      'one state change (mutate) at this scale',
+      round(ms2.mean, 1),
+      'ms mean',
+      {
+        note: `setHold x20 on a running retirement; p50 ${round(
+          ms2.p50,
+          1,
+        )}, max ${round(ms2.max, 1)}`,
+      },
+    );
+
+    const captured: Captured[] = [];
+    let label = '';
+    const onQuery = (q: any) => {
+      if (/^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)/i.test(q.sql)) return;
+      captured.push({ label, sql: q.sql, bindings: q.bindings ?? [] });
+    };
+    db.knex.on('query', onQuery);
+    const steps: [string, () => Promise<unknown>][] = [
+      [
+        'anchors of one entity',
+        () => store.listAnchors(`component:default/${entityName(1)}`),
+      ],
+      [
+        'retirement with steps',
+        () => store.getRetirement(seeded.bigId, { withSteps: true }),
+      ],
+      ['evidence', () => store.getEvidence(seeded.bigId)],
+      ['retirements list', () => store.listRetirements({ limit: 50 })],
+      [
+        'retirements of one entity',
+        () =>
+          store.listRetirements({
+            limit: 50,
+            entityRef: `component:default/${entityName(1)}`,
+          }),
+      ],
+      [
+        'residual access page',
+        () => store.listLiveAnchors({ limit: 1000, afterId: 'anc_8' }),
+      ],
+      [
+        'engine: claim',
+        () =>
+          store.claimSteps({
+            workerId: 'bench-explain',
+            limit: 16,
+            leaseMs: 30_000,
+            now: new Date(),
+          }),
+      ],
+      [
+        'engine: state change (mutate)',
+        () =>
+          store.setHold(
+            running,
+            'user:default/bench',
+            true,
+            'explain',
+            new Date(),
+          ),
+      ],
+      ['engine: startPending', () => store.startPending(new Date())],
+    ];
+    for (const [l, fn] of steps) {
+      label = l;
+      await fn();
+    }
+    db.knex.removeListener('query', onQuery);
+    const seen = new Set<string>();
+    const unique = captured.filter(c =>
+      seen.has(c.sql) ? false : (seen.add(c.sql), true),
+    );
+    appendix.push(
+      `#### Benchmark 5 on ${dbKind}: query plans of the endpoints' SQL (${seeded.counts.anchors} anchors, ${seeded.counts.steps} steps, ${seeded.counts.evidence} evidence)`,
+      '',
+    );
+    const scans: string[] = [];
+    if (dbKind === 'postgres') {
+      const u = new URL(PG_URL);
+      const client = new Client({
+        host: u.hostname,
+        port: Number(u.port || 5432),
+        user: decodeURIComponent(u.username || 'postgres'),
+        password: u.password ? decodeURIComponent(u.password) : undefined,
+        database: `${db.attach.pgPrefix}nhi-offboarding`,
+      });
+      await client.connect();
+      try {
+        for (const c of unique) {
+          const write = /^\s*(insert|update|delete)/i.test(c.sql);
+          const sql = c.sql.replace(
+            /\s+for update(\s+of\s+"?\w+"?)?(\s+skip locked)?/i,
+            '',
+          );
+          const res = await client
+            .query({
+              text: `EXPLAIN (${write ? 'COSTS' : 'ANALYZE, BUFFERS'}) ${sql}`,
+              values: c.bindings as any[],
+            })
+            .catch((e: Error) => ({
+              rows: [{ 'QUERY PLAN': `EXPLAIN failed: ${e.message}` }],
+            }));
+          const plan = res.rows.map((r: any) => r['QUERY PLAN']).join('\n');
+          const seq = /Seq Scan on (\w+)/.exec(plan);
+          const time = /Execution Time: ([\d.]+) ms/.exec(plan);
+          if (seq)
+            scans.push(
+              `${c.label}: Seq Scan on ${seq[1]}${
+                time ? ` (${time[1]} ms)` : ''
+              }`,
+            );
+          appendix.push(
+            `**${c.label}**${time ? ` — ${time[1]} ms` : ''}`,
+            '',
+            '```sql',
+            c.sql,
+            '```',
+            '',
+            '```',
+            plan,
+            '```',
+            '',
+          );
+        }
+      } finally {
+        await client.end();
+      }
+    } else {
+      for (const c of unique) {
+        const res: any[] = await db.knex.raw(
+          `EXPLAIN QUERY PLAN ${c.sql}`,
+          c.bindings as any[],
+        );
+        const plan = res.map((r: any) => r.detail).join('\n');
+        const scan = /SCAN (\w+)(?! USING)/.exec(plan);
+        if (
+          scan &&
+          !/USING (COVERING )?INDEX/.test(
+            plan.split('\n').find(l => l.includes(`SCAN ${scan[1]}`)) ?? '',
+          )
+        ) {
+          scans.push(`${c.label}: SCAN ${scan[1]}`);
+        }
+        appendix.push(
+          `**${c.label}**`,
+          '',
+          '```sql',
+          c.sql,
+          '```',
+          '',
+          '```',
+          plan,
+          '```',
+          '',
+        );
+      }
+    }
+    row('full scans in plans', scans.length ? scans.join('; ') : 'none', '', {
+      note: 'see the appendix for each plan',
+    });
+  } finally {
+    await server?.stop();
+    await db.dispose();
+  }
+  return { rows, appendix: appendix.join('\n') };
+}
+
+runMain(main);

@@ -455,7 +455,9 @@ export class RetirementStore {
             ),
         )
         .select('s.id')
-        .orderBy('s.id')
+        // No ORDER BY: steps of a stage may run in any order, and sorting
+        // every candidate made this query 40x slower on SQLite at 20k steps
+        // (bench/experiments/claim-query.ts).
         .limit(options.limit);
       if (isPostgres(trx)) candidates.forUpdate('s').skipLocked();
       const ids: string[] = (await candidates).map((r: { id: string }) => r.id);

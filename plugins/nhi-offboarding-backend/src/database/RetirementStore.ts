@@ -277,6 +277,14 @@ export class RetirementStore {
     }
   }
 
+  /** The entity a retirement is about, or undefined when there is no such retirement. */
+  async entityRefOfRetirement(id: string): Promise<string | undefined> {
+    const row = await this.db<RetirementRow>('nhi_retirements')
+      .where('id', id)
+      .first('entity_ref');
+    return row?.entity_ref;
+  }
+
   async getRetirement(
     id: string,
     options: { withSteps: boolean },

@@ -175,11 +175,12 @@ export async function createRouter(
       `${req.params.kind}:${req.params.namespace}/${req.params.name}`,
     );
 
+  /** The retirement's id and entity, for the permission check (one small query). */
   async function retirementFor(req: Request) {
     const id = parseId(req.params.id, 'retirement id');
-    const retirement = await store.getRetirement(id, { withSteps: false });
-    if (!retirement) throw new NotFoundError(`No retirement with id ${id}`);
-    return retirement;
+    const entityRef = await store.entityRefOfRetirement(id);
+    if (!entityRef) throw new NotFoundError(`No retirement with id ${id}`);
+    return { id, entityRef };
   }
 
   // ---- entities ----------------------------------------------------------

@@ -6,18 +6,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Attribute, Change, Client } from 'ldapts';
-import type { LoggerService } from '@backstage/backend-plugin-api';
 import { ConfigReader } from '@backstage/config';
 import {
   PermanentProviderError,
   TransientProviderError,
-  type ActionContext,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
-import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import {
+  createProviderTestKit,
+  getFreePort,
+} from '@nhi-offboarding/plugin-nhi-offboarding-node/testUtils';
 import { LdapProvider, ldapProviderFactory } from './index';
 import type { LdapProviderConfig } from './config';
 import {
-  getFreePort,
   startTestSlapd,
   type TestSlapd,
 } from './testing/startTestSlapd';
@@ -26,76 +26,24 @@ jest.setTimeout(30_000);
 
 const ENTITY = 'component:default/payments-api';
 
-const secrets: string[] = [];
-const outputs: unknown[] = [];
-const logLines: string[] = [];
-const logger: LoggerService = {
-  error: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  warn: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  info: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  debug: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  child: () => logger,
-};
+/** Secrets in play, and everything the providers said: none may leak. */
+const kit = createProviderTestKit({
+  providerId: 'ldap-test',
+  entityRef: ENTITY,
+  kind: 'service-account',
+});
+const { logger, secrets, outputs, ctx, call, failure } = kit;
+const anchorOf = (
+  externalId: string,
+  fingerprint?: string,
+  sharedWith: string[] = [],
+) => kit.anchorOf(externalId, { fingerprint, sharedWith });
 
 let slapd: TestSlapd;
 let root: Client;
 let provider: LdapProvider;
 const providers: LdapProvider[] = [];
 const held: Client[] = [];
-
-function ctx(): ActionContext {
-  return {
-    retirementId: 'ret-1',
-    stepId: 'step-1',
-    signal: new AbortController().signal,
-    logger,
-  };
-}
-
-function anchorOf(
-  externalId: string,
-  fingerprint?: string,
-  sharedWith: string[] = [],
-): TrustAnchor {
-  return {
-    id: `anchor-${externalId}`,
-    entityRef: ENTITY,
-    providerId: 'ldap-test',
-    kind: 'service-account',
-    externalId,
-    displayName: externalId,
-    fingerprint,
-    scopes: [],
-    sharedWith,
-    manual: false,
-    status: 'active',
-    discoveredAt: new Date().toISOString(),
-    discoveredBy: 'test',
-  };
-}
-
-async function call<T>(promise: Promise<T>): Promise<T> {
-  try {
-    const result = await promise;
-    outputs.push(result);
-    return result;
-  } catch (err) {
-    outputs.push({
-      name: (err as Error).name,
-      message: (err as Error).message,
-    });
-    throw err;
-  }
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await call(promise);
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function makeProvider(
   overrides: Partial<LdapProviderConfig> = {},
@@ -630,7 +578,7 @@ describe('LdapProvider against slapd', () => {
 
   it('never puts a password in a result, an error or a log line', () => {
     expect(outputs.length).toBeGreaterThan(30);
-    const everything = JSON.stringify(outputs) + logLines.join('\n');
+    const everything = kit.transcript();
     for (const secret of secrets) {
       expect(everything).not.toContain(secret);
     }

@@ -8,17 +8,17 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { ConfigReader } from '@backstage/config';
-import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
   PermanentProviderError,
   TransientProviderError,
-  type ActionContext,
   type TrustAnchorProvider,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
-import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import {
+  createProviderTestKit,
+  getFreePort,
+} from '@nhi-offboarding/plugin-nhi-offboarding-node/testUtils';
 import { MysqlProvider, mysqlProviderFactory } from './index';
 import {
-  getFreePort,
   startTestMariadb,
   type TestMariadb,
 } from './testing/startTestMariadb';
@@ -29,19 +29,16 @@ const SUFFIX = randomBytes(3).toString('hex');
 const name = (base: string) => `nhi_${base}_${SUFFIX}`;
 const ENTITY = `component:default/payments-api-${SUFFIX}`;
 
-/** Every password in play: none may appear in a result, error or log. */
-const secrets: string[] = [];
-/** Every result and error the providers gave. */
-const outputs: unknown[] = [];
-const logLines: string[] = [];
-
-const logger: LoggerService = {
-  error: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  warn: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  info: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  debug: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  child: () => logger,
-};
+/** Passwords in play, and everything the providers said: none may leak. */
+const kit = createProviderTestKit({
+  providerId: 'mysql-test',
+  entityRef: ENTITY,
+  kind: 'db-user',
+});
+const { logger, secrets, outputs, logLines, ctx, call, failure } = kit;
+const anchorOf = (externalId: string, fingerprint?: string) =>
+  kit.anchorOf(externalId, { fingerprint });
+const newPassword = () => kit.newSecret();
 
 let db: TestMariadb;
 let admin: Connection;
@@ -50,64 +47,6 @@ const providers: TrustAnchorProvider[] = [];
 const createdAccounts: Array<[string, string]> = [];
 const createdRoles: string[] = [];
 const openConnections: Connection[] = [];
-
-function ctx(): ActionContext {
-  return {
-    retirementId: 'ret-1',
-    stepId: 'step-1',
-    signal: new AbortController().signal,
-    logger,
-  };
-}
-
-function anchorOf(externalId: string, fingerprint?: string): TrustAnchor {
-  return {
-    id: `anchor-${externalId}`,
-    entityRef: ENTITY,
-    providerId: 'mysql-test',
-    kind: 'db-user',
-    externalId,
-    displayName: externalId,
-    fingerprint,
-    scopes: [],
-    sharedWith: [],
-    manual: false,
-    status: 'active',
-    discoveredAt: new Date().toISOString(),
-    discoveredBy: 'test',
-  };
-}
-
-/** Records what a provider call returned or threw. */
-async function call<T>(promise: Promise<T>): Promise<T> {
-  try {
-    const result = await promise;
-    outputs.push(result);
-    return result;
-  } catch (err) {
-    outputs.push({
-      name: (err as Error).name,
-      message: (err as Error).message,
-    });
-    throw err;
-  }
-}
-
-/** The error a provider call threw, recorded. */
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await call(promise);
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function newPassword(): string {
-  const pw = `pw-${randomBytes(10).toString('hex')}`;
-  secrets.push(pw);
-  return pw;
-}
 
 async function createAccount(user: string, host = '%'): Promise<string> {
   const pw = newPassword();
@@ -810,7 +749,7 @@ describe('MysqlProvider', () => {
   it('never puts a password in a result, an error or a log line', () => {
     expect(outputs.length).toBeGreaterThan(40);
     expect(logLines.length).toBeGreaterThan(10);
-    const everything = JSON.stringify(outputs) + logLines.join('\n');
+    const everything = kit.transcript();
     for (const secret of secrets) {
       expect(everything).not.toContain(secret);
     }

@@ -4,13 +4,12 @@
  * client_credentials grant with the client's ORIGINAL credentials, and
  * RFC 7662 introspection of a token issued before the action.
  */
-import type { LoggerService } from '@backstage/backend-plugin-api';
 import { ConfigReader } from '@backstage/config';
 import {
   PermanentProviderError,
   TransientProviderError,
-  type ActionContext,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+import { createProviderTestKit } from '@nhi-offboarding/plugin-nhi-offboarding-node/testUtils';
 import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { OauthProvider, oauthProviderFactory } from './index';
 import { startTestOidc, type TestOidc } from './testing/startTestOidc';
@@ -18,51 +17,17 @@ import { startTestOidc, type TestOidc } from './testing/startTestOidc';
 jest.setTimeout(30_000);
 
 const ENTITY = 'component:default/payments-api';
-const secrets: string[] = [];
-const outputs: unknown[] = [];
-const logLines: string[] = [];
-const logger: LoggerService = {
-  error: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  warn: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  info: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  debug: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  child: () => logger,
-};
+
+/** Secrets in play, and everything the providers said: none may leak. */
+const kit = createProviderTestKit({
+  providerId: 'oauth-test',
+  entityRef: ENTITY,
+  kind: 'oauth-client',
+});
+const { logger, secrets, outputs, ctx, call, failure } = kit;
 
 let oidc: TestOidc;
 const servers: TestOidc[] = [];
-
-function ctx(): ActionContext {
-  return {
-    retirementId: 'ret-1',
-    stepId: 'step-1',
-    signal: new AbortController().signal,
-    logger,
-  };
-}
-
-async function call<T>(promise: Promise<T>): Promise<T> {
-  try {
-    const result = await promise;
-    outputs.push(result);
-    return result;
-  } catch (err) {
-    outputs.push({
-      name: (err as Error).name,
-      message: (err as Error).message,
-    });
-    throw err;
-  }
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await call(promise);
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 type Registered = Awaited<ReturnType<TestOidc['register']>>;
 
@@ -407,7 +372,7 @@ describe('OauthProvider against oidc-provider', () => {
 
   it('never puts a secret or token in a result, an error or a log line', () => {
     expect(outputs.length).toBeGreaterThan(20);
-    const everything = JSON.stringify(outputs) + logLines.join('\n');
+    const everything = kit.transcript();
     for (const secret of secrets) {
       expect(everything).not.toContain(secret);
     }

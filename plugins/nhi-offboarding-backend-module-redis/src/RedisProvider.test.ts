@@ -9,18 +9,18 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import Redis from 'ioredis';
 import { ConfigReader } from '@backstage/config';
-import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
   PermanentProviderError,
   TransientProviderError,
-  type ActionContext,
   type TrustAnchorProvider,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
-import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import {
+  createProviderTestKit,
+  getFreePort,
+} from '@nhi-offboarding/plugin-nhi-offboarding-node/testUtils';
 import { RedisProvider, redisProviderFactory } from './index';
 import type { RedisProviderConfig } from './config';
 import {
-  getFreePort,
   startTestRedis,
   type TestRedis,
 } from './testing/startTestRedis';
@@ -31,19 +31,19 @@ const SUFFIX = randomBytes(3).toString('hex');
 const name = (base: string) => `nhi_${base}_${SUFFIX}`;
 const ENTITY = `component:default/payments-api-${SUFFIX}`;
 
-/** Every password in play: none may appear in a result, error or log. */
-const secrets: string[] = [];
-/** Every result and error the providers gave. */
-const outputs: unknown[] = [];
-const logLines: string[] = [];
-
-const logger: LoggerService = {
-  error: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  warn: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  info: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  debug: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  child: () => logger,
-};
+/** Secrets in play, and everything the providers said: none may leak. */
+const kit = createProviderTestKit({
+  providerId: 'redis-test',
+  entityRef: ENTITY,
+  kind: 'service-account',
+});
+const { logger, secrets, outputs, logLines, ctx, call, failure } = kit;
+const anchorOf = (
+  externalId: string,
+  fingerprint?: string,
+  sharedWith: string[] = [],
+) => kit.anchorOf(externalId, { fingerprint, sharedWith });
+const newPassword = () => kit.newSecret();
 
 let server: TestRedis;
 let admin: Redis;
@@ -52,68 +52,6 @@ const providers: TrustAnchorProvider[] = [];
 const servers: TestRedis[] = [];
 const createdUsers: string[] = [];
 const openClients: Redis[] = [];
-
-function ctx(): ActionContext {
-  return {
-    retirementId: 'ret-1',
-    stepId: 'step-1',
-    signal: new AbortController().signal,
-    logger,
-  };
-}
-
-function anchorOf(
-  externalId: string,
-  fingerprint?: string,
-  sharedWith: string[] = [],
-): TrustAnchor {
-  return {
-    id: `anchor-${externalId}`,
-    entityRef: ENTITY,
-    providerId: 'redis-test',
-    kind: 'service-account',
-    externalId,
-    displayName: externalId,
-    fingerprint,
-    scopes: [],
-    sharedWith,
-    manual: false,
-    status: 'active',
-    discoveredAt: new Date().toISOString(),
-    discoveredBy: 'test',
-  };
-}
-
-/** Records what a provider call returned or threw. */
-async function call<T>(promise: Promise<T>): Promise<T> {
-  try {
-    const result = await promise;
-    outputs.push(result);
-    return result;
-  } catch (err) {
-    outputs.push({
-      name: (err as Error).name,
-      message: (err as Error).message,
-    });
-    throw err;
-  }
-}
-
-/** The error a provider call threw, recorded. */
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await call(promise);
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function newPassword(): string {
-  const pw = `pw-${randomBytes(10).toString('hex')}`;
-  secrets.push(pw);
-  return pw;
-}
 
 function clientOptions(target: TestRedis, user: string, password?: string) {
   return {
@@ -853,7 +791,7 @@ describe('RedisProvider', () => {
   it('never puts a password in a result, an error or a log line', () => {
     expect(outputs.length).toBeGreaterThan(40);
     expect(logLines.length).toBeGreaterThan(10);
-    const everything = JSON.stringify(outputs) + logLines.join('\n');
+    const everything = kit.transcript();
     for (const secret of secrets) {
       expect(everything).not.toContain(secret);
     }

@@ -8,16 +8,16 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Client } from 'ssh2';
 import { ConfigReader } from '@backstage/config';
-import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
   PermanentProviderError,
   TransientProviderError,
-  type ActionContext,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
-import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import {
+  createProviderTestKit,
+  getFreePort,
+} from '@nhi-offboarding/plugin-nhi-offboarding-node/testUtils';
 import { SshProvider, sshProviderFactory, DISABLED_PREFIX } from './index';
 import {
-  getFreePort,
   startTestSshd,
   type TestKey,
   type TestSshd,
@@ -27,70 +27,21 @@ jest.setTimeout(60_000);
 
 const SUFFIX = randomBytes(3).toString('hex');
 const ENTITY = `component:default/deployer-${SUFFIX}`;
-const outputs: unknown[] = [];
-const logLines: string[] = [];
-const logger: LoggerService = {
-  error: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  warn: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  info: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  debug: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  child: () => logger,
-};
+
+/** Secrets in play, and everything the providers said: none may leak. */
+const kit = createProviderTestKit({
+  providerId: 'hosts',
+  entityRef: ENTITY,
+  kind: 'ssh-key',
+});
+const { logger, ctx, call, failure } = kit;
+const anchorOf = (externalId: string) => kit.anchorOf(externalId);
 
 let sshd: TestSshd;
 let admin: TestKey;
 let provider: SshProvider;
 const clients: Client[] = [];
 const privateKeys: string[] = [];
-
-function ctx(): ActionContext {
-  return {
-    retirementId: 'ret-1',
-    stepId: 'step-1',
-    signal: new AbortController().signal,
-    logger,
-  };
-}
-
-function anchorOf(externalId: string): TrustAnchor {
-  return {
-    id: `anchor-${externalId}`,
-    entityRef: ENTITY,
-    providerId: 'hosts',
-    kind: 'ssh-key',
-    externalId,
-    displayName: externalId,
-    scopes: [],
-    sharedWith: [],
-    manual: false,
-    status: 'active',
-    discoveredAt: new Date().toISOString(),
-    discoveredBy: 'test',
-  };
-}
-
-async function call<T>(promise: Promise<T>): Promise<T> {
-  try {
-    const r = await promise;
-    outputs.push(r);
-    return r;
-  } catch (err) {
-    outputs.push({
-      name: (err as Error).name,
-      message: (err as Error).message,
-    });
-    throw err;
-  }
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await call(promise);
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function makeProvider(extra: Record<string, unknown> = {}, port = sshd.port) {
   return new SshProvider({
@@ -341,7 +292,7 @@ describe('SshProvider', () => {
   });
 
   it('never puts a private key in a result, an error or a log line', () => {
-    const text = JSON.stringify(outputs) + logLines.join('\n');
+    const text = kit.transcript();
     expect(text).not.toMatch(/PRIVATE KEY/);
     for (const k of privateKeys) expect(text).not.toContain(k.split('\n')[1]);
   });

@@ -9,13 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigReader } from '@backstage/config';
-import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
   PermanentProviderError,
   TransientProviderError,
-  type ActionContext,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
-import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import { createProviderTestKit } from '@nhi-offboarding/plugin-nhi-offboarding-node/testUtils';
 import { X509Provider, x509ProviderFactory } from './index';
 import {
   handshake,
@@ -29,70 +27,21 @@ jest.setTimeout(60_000);
 
 const SUFFIX = randomBytes(3).toString('hex');
 const ENTITY = `component:default/payments-api-${SUFFIX}`;
-const outputs: unknown[] = [];
-const logLines: string[] = [];
-const logger: LoggerService = {
-  error: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  warn: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  info: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  debug: (m, meta) => void logLines.push(`${m} ${JSON.stringify(meta ?? {})}`),
-  child: () => logger,
-};
+
+/** Secrets in play, and everything the providers said: none may leak. */
+const kit = createProviderTestKit({
+  providerId: 'ca-test',
+  entityRef: ENTITY,
+  kind: 'certificate',
+});
+const { logger, outputs, ctx, call, failure } = kit;
+const anchorOf = (externalId: string, fingerprint?: string) =>
+  kit.anchorOf(externalId, { fingerprint });
 
 let ca: TestCa;
 let tls: Awaited<ReturnType<typeof startTlsServer>>;
 let provider: X509Provider;
 let caPem: string;
-
-function ctx(): ActionContext {
-  return {
-    retirementId: 'ret-1',
-    stepId: 'step-1',
-    signal: new AbortController().signal,
-    logger,
-  };
-}
-
-function anchorOf(externalId: string, fingerprint?: string): TrustAnchor {
-  return {
-    id: `anchor-${externalId}`,
-    entityRef: ENTITY,
-    providerId: 'ca-test',
-    kind: 'certificate',
-    externalId,
-    displayName: externalId,
-    fingerprint,
-    scopes: [],
-    sharedWith: [],
-    manual: false,
-    status: 'active',
-    discoveredAt: new Date().toISOString(),
-    discoveredBy: 'test',
-  };
-}
-
-async function call<T>(promise: Promise<T>): Promise<T> {
-  try {
-    const result = await promise;
-    outputs.push(result);
-    return result;
-  } catch (err) {
-    outputs.push({
-      name: (err as Error).name,
-      message: (err as Error).message,
-    });
-    throw err;
-  }
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await call(promise);
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function makeProvider(extra: Record<string, unknown> = {}) {
   return new X509Provider({
@@ -370,7 +319,7 @@ describe('X509Provider', () => {
   });
 
   it('never puts the CA passphrase or a private key in a result, an error or a log line', () => {
-    const text = JSON.stringify(outputs) + logLines.join('\n');
+    const text = kit.transcript();
     expect(outputs.length).toBeGreaterThan(10);
     expect(text).not.toContain(ca.caKeyPassphrase);
     expect(text).not.toMatch(/PRIVATE KEY/);

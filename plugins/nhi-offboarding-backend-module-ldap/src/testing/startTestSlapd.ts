@@ -12,9 +12,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getFreePort } from '@nhi-offboarding/plugin-nhi-offboarding-node/testUtils';
 
 /** A running slapd for tests. */
 export interface TestSlapd {
@@ -41,20 +42,6 @@ export interface TestSlapd {
 export interface StartTestSlapdOptions {
   /** Install the lock ACL (default true). */
   lockAcl?: boolean;
-}
-
-/** A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
-export async function getFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function findBinary(name: string): string | undefined {

@@ -12,11 +12,11 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
+import { getFreePort } from '@nhi-offboarding/plugin-nhi-offboarding-node/testUtils';
 
 const run = promisify(execFile);
 
@@ -42,20 +42,6 @@ export interface TestMariadb {
 export interface StartTestMariadbOptions {
   /** Skip the own server and use the fallback. */
   forceShared?: boolean;
-}
-
-/** A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
-export async function getFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function findBinary(names: string[]): string | undefined {

@@ -15,9 +15,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getFreePort } from '@nhi-offboarding/plugin-nhi-offboarding-node/testUtils';
 
 /** A running Redis server for tests. */
 export interface TestRedis {
@@ -44,20 +45,6 @@ export interface StartTestRedisOptions {
   acl?: 'memory' | 'aclfile' | 'config-file';
   /** Skip the own server and use the fallback. */
   forceShared?: boolean;
-}
-
-/** A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
-export async function getFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function findRedisServer(): string | undefined {

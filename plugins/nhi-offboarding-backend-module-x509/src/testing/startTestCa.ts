@@ -10,24 +10,10 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect, type Server } from 'node:tls';
-
-/** A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
-export async function getFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = netServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { getFreePort } from '@nhi-offboarding/plugin-nhi-offboarding-node/testUtils';
 
 function openssl(args: string[], env: NodeJS.ProcessEnv = {}) {
   return new Promise<string>((resolve, reject) => {

@@ -13,10 +13,10 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { getFreePort } from '@nhi-offboarding/plugin-nhi-offboarding-node/testUtils';
 
 const run = promisify(execFile);
 
@@ -43,20 +43,6 @@ export interface TestPostgres {
 export interface StartTestPostgresOptions {
   /** Skip the own cluster and use the fallback server. */
   forceShared?: boolean;
-}
-
-/** A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
-export async function getFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function findBinDir(): string | undefined {

@@ -1,5 +1,9 @@
 import type { Config } from '@backstage/config';
 import type { LdapProviderConfig } from './config';
+import { providerConfigHelpers } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+
+const helpers = providerConfigHelpers('ldap');
+const { positiveInt } = helpers;
 
 /** Defaults of the optional keys of {@link LdapProviderConfig}. @public */
 export const LDAP_PROVIDER_DEFAULTS = {
@@ -13,20 +17,6 @@ export const LDAP_PROVIDER_DEFAULTS = {
   timeoutMs: 10000,
 } as const;
 
-function positiveInt(
-  value: number | undefined,
-  key: string,
-  fallback: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(
-      `Invalid ldap provider config: ${key} must be a positive integer`,
-    );
-  }
-  return value;
-}
-
 /**
  * Reads an `ldap` entry of `nhiOffboarding.providers`. The id given by the
  * caller wins over the entry's own `id` key.
@@ -36,15 +26,10 @@ export function readLdapProviderConfig(
   config: Config,
   id?: string,
 ): LdapProviderConfig {
-  const type = config.getOptionalString('type') ?? 'ldap';
-  if (type !== 'ldap') {
-    throw new Error(
-      `Invalid ldap provider config: type must be 'ldap', got '${type}'`,
-    );
-  }
+  const entryId = helpers.entryId(config, id);
   const tls = config.getOptional('tlsOptions');
   return {
-    id: id ?? config.getString('id'),
+    id: entryId,
     type: 'ldap',
     url: config.getString('url'),
     bindDN: config.getString('bindDN'),

@@ -1,6 +1,10 @@
 import type { Config } from '@backstage/config';
 import type { PoolOptions } from 'mysql2/promise';
 import type { MysqlProviderConfig, MysqlProviderConnection } from './config';
+import { providerConfigHelpers } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+
+const helpers = providerConfigHelpers('mysql');
+const { positiveInt } = helpers;
 
 /** Defaults of the optional keys of {@link MysqlProviderConfig}. @public */
 export const MYSQL_PROVIDER_DEFAULTS = {
@@ -11,20 +15,6 @@ export const MYSQL_PROVIDER_DEFAULTS = {
   killWaitMs: 5000,
 } as const;
 
-function positiveInt(
-  value: number | undefined,
-  key: string,
-  fallback: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(
-      `Invalid mysql provider config: ${key} must be a positive integer`,
-    );
-  }
-  return value;
-}
-
 /**
  * Reads a `mysql` entry of `nhiOffboarding.providers`. The id given by the
  * caller wins over the entry's own `id` key.
@@ -34,31 +24,11 @@ export function readMysqlProviderConfig(
   config: Config,
   id?: string,
 ): MysqlProviderConfig {
-  const type = config.getOptionalString('type') ?? 'mysql';
-  if (type !== 'mysql') {
-    throw new Error(
-      `Invalid mysql provider config: type must be 'mysql', got '${type}'`,
-    );
-  }
-  const entryId = id ?? config.getString('id');
-  const raw = config.get('connection');
-  let connection: string | MysqlProviderConnection;
-  if (typeof raw === 'string') {
-    connection = raw;
-  } else {
-    const c = config.getConfig('connection');
-    const ssl = c.getOptional('ssl');
-    connection = {
-      host: c.getOptionalString('host'),
-      port: c.getOptionalNumber('port'),
-      user: c.getString('user'),
-      password: c.getOptionalString('password'),
-      database: c.getOptionalString('database'),
-      ...(ssl !== undefined
-        ? { ssl: ssl as MysqlProviderConnection['ssl'] }
-        : {}),
-    };
-  }
+  const entryId = helpers.entryId(config, id);
+  const connection = helpers.connection(config, {
+    tlsKey: 'ssl',
+    database: true,
+  }) as string | MysqlProviderConnection;
   return {
     id: entryId,
     type: 'mysql',

@@ -1,5 +1,8 @@
 import type { Config } from '@backstage/config';
 import type { OauthClientCredentials, OauthProviderConfig } from './config';
+import { providerConfigHelpers } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+
+const helpers = providerConfigHelpers('oauth');
 
 /** Defaults of the optional keys of {@link OauthProviderConfig}. @public */
 export const OAUTH_PROVIDER_DEFAULTS = {
@@ -17,12 +20,7 @@ export function readOauthProviderConfig(
   config: Config,
   id?: string,
 ): OauthProviderConfig {
-  const type = config.getOptionalString('type') ?? 'oauth';
-  if (type !== 'oauth') {
-    throw new Error(
-      `Invalid oauth provider config: type must be 'oauth', got '${type}'`,
-    );
-  }
+  const entryId = helpers.entryId(config, id);
   const clients: { [clientId: string]: OauthClientCredentials } = {};
   const c = config.getOptionalConfig('clients');
   for (const key of c?.keys() ?? []) {
@@ -36,7 +34,7 @@ export function readOauthProviderConfig(
   }
   const e = config.getOptionalConfig('endpoints');
   return {
-    id: id ?? config.getString('id'),
+    id: entryId,
     type: 'oauth',
     issuer: config.getString('issuer'),
     endpoints: e

@@ -5,6 +5,10 @@ import type {
   RedisProviderConfig,
   RedisProviderConnection,
 } from './config';
+import { providerConfigHelpers } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+
+const helpers = providerConfigHelpers('redis');
+const { positiveInt } = helpers;
 
 /** Defaults of the optional keys of {@link RedisProviderConfig}. @public */
 export const REDIS_PROVIDER_DEFAULTS = {
@@ -23,20 +27,6 @@ const PERSISTENCE: RedisAclPersistence[] = [
   'none',
 ];
 
-function positiveInt(
-  value: number | undefined,
-  key: string,
-  fallback: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(
-      `Invalid redis provider config: ${key} must be a positive integer`,
-    );
-  }
-  return value;
-}
-
 /**
  * Reads a `redis` entry of `nhiOffboarding.providers`. The id given by the
  * caller wins over the entry's own `id` key.
@@ -46,30 +36,11 @@ export function readRedisProviderConfig(
   config: Config,
   id?: string,
 ): RedisProviderConfig {
-  const type = config.getOptionalString('type') ?? 'redis';
-  if (type !== 'redis') {
-    throw new Error(
-      `Invalid redis provider config: type must be 'redis', got '${type}'`,
-    );
-  }
-  const entryId = id ?? config.getString('id');
-  const raw = config.get('connection');
-  let connection: string | RedisProviderConnection;
-  if (typeof raw === 'string') {
-    connection = raw;
-  } else {
-    const c = config.getConfig('connection');
-    const tls = c.getOptional('tls');
-    connection = {
-      host: c.getOptionalString('host'),
-      port: c.getOptionalNumber('port'),
-      user: c.getString('user'),
-      password: c.getOptionalString('password'),
-      ...(tls !== undefined
-        ? { tls: tls as RedisProviderConnection['tls'] }
-        : {}),
-    };
-  }
+  const entryId = helpers.entryId(config, id);
+  const connection = helpers.connection(config, {
+    tlsKey: 'tls',
+    database: false,
+  }) as string | RedisProviderConnection;
   return {
     id: entryId,
     type: 'redis',

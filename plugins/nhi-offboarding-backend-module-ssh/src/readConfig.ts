@@ -1,6 +1,10 @@
 import type { Config } from '@backstage/config';
 import type { SshProviderConfig, SshProviderHost } from './config';
 import { normalizeFingerprint } from './authorizedKeys';
+import { providerConfigHelpers } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+
+const helpers = providerConfigHelpers('ssh');
+const { positiveInt } = helpers;
 
 /** Defaults of the optional keys of {@link SshProviderConfig}. @public */
 export const SSH_PROVIDER_DEFAULTS = {
@@ -12,20 +16,6 @@ export const SSH_PROVIDER_DEFAULTS = {
   concurrency: 4,
 } as const;
 
-function positiveInt(
-  value: number | undefined,
-  key: string,
-  fallback: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(
-      `Invalid ssh provider config: ${key} must be a positive integer`,
-    );
-  }
-  return value;
-}
-
 /**
  * Reads an `ssh` entry of `nhiOffboarding.providers`. The id given by the
  * caller wins over the entry's own `id` key.
@@ -35,14 +25,9 @@ export function readSshProviderConfig(
   config: Config,
   id?: string,
 ): SshProviderConfig {
-  const type = config.getOptionalString('type') ?? 'ssh';
-  if (type !== 'ssh') {
-    throw new Error(
-      `Invalid ssh provider config: type must be 'ssh', got '${type}'`,
-    );
-  }
+  const entryId = helpers.entryId(config, id);
   return {
-    id: id ?? config.getString('id'),
+    id: entryId,
     type: 'ssh',
     hosts: config.getConfigArray('hosts').map(h => ({
       host: h.getString('host'),

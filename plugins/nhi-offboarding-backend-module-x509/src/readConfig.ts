@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import type { Config } from '@backstage/config';
 import type { X509ProviderConfig } from './config';
+import { providerConfigHelpers } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+
+const helpers = providerConfigHelpers('x509');
+const { positiveInt } = helpers;
 
 /** Defaults of the optional keys of {@link X509ProviderConfig}. @public */
 export const X509_PROVIDER_DEFAULTS = {
@@ -21,20 +25,6 @@ export const FINAL_REASONS = [
   'cessationOfOperation',
 ];
 
-function positiveInt(
-  value: number | undefined,
-  key: string,
-  fallback: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(
-      `Invalid x509 provider config: ${key} must be a positive integer`,
-    );
-  }
-  return value;
-}
-
 /**
  * Reads an `x509` entry of `nhiOffboarding.providers`. The id given by the
  * caller wins over the entry's own `id` key.
@@ -44,14 +34,9 @@ export function readX509ProviderConfig(
   config: Config,
   id?: string,
 ): X509ProviderConfig {
-  const type = config.getOptionalString('type') ?? 'x509';
-  if (type !== 'x509') {
-    throw new Error(
-      `Invalid x509 provider config: type must be 'x509', got '${type}'`,
-    );
-  }
+  const entryId = helpers.entryId(config, id);
   return {
-    id: id ?? config.getString('id'),
+    id: entryId,
     type: 'x509',
     caDir: config.getString('caDir'),
     opensslConfig: config.getOptionalString('opensslConfig'),

@@ -8,3 +8,4 @@ export * from './provider';
 export * from './errors';
 export * from './extensions';
 export * from './redaction';
+export * from './providerConfig';

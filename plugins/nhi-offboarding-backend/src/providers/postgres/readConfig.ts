@@ -4,6 +4,10 @@ import type {
   PostgresProviderConfig,
   PostgresProviderConnection,
 } from './config';
+import { providerConfigHelpers } from '@nhi-offboarding/plugin-nhi-offboarding-node';
+
+const helpers = providerConfigHelpers('postgres');
+const { positiveInt } = helpers;
 
 /** Defaults of the optional keys of {@link PostgresProviderConfig}. */
 export const POSTGRES_PROVIDER_DEFAULTS = {
@@ -14,20 +18,6 @@ export const POSTGRES_PROVIDER_DEFAULTS = {
   terminateWaitMs: 5000,
 } as const;
 
-function positiveInt(
-  value: number | undefined,
-  key: string,
-  fallback: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(
-      `Invalid postgres provider config: ${key} must be a positive integer`,
-    );
-  }
-  return value;
-}
-
 /**
  * Reads a `postgres` entry of `nhiOffboarding.providers`. The id given by
  * the caller wins over the entry's own `id` key.
@@ -36,31 +26,11 @@ export function readPostgresProviderConfig(
   config: Config,
   id?: string,
 ): PostgresProviderConfig {
-  const type = config.getOptionalString('type') ?? 'postgres';
-  if (type !== 'postgres') {
-    throw new Error(
-      `Invalid postgres provider config: type must be 'postgres', got '${type}'`,
-    );
-  }
-  const entryId = id ?? config.getString('id');
-  const raw = config.get('connection');
-  let connection: string | PostgresProviderConnection;
-  if (typeof raw === 'string') {
-    connection = raw;
-  } else {
-    const c = config.getConfig('connection');
-    const ssl = c.getOptional('ssl');
-    connection = {
-      host: c.getOptionalString('host'),
-      port: c.getOptionalNumber('port'),
-      user: c.getString('user'),
-      password: c.getOptionalString('password'),
-      database: c.getOptionalString('database'),
-      ...(ssl !== undefined
-        ? { ssl: ssl as PostgresProviderConnection['ssl'] }
-        : {}),
-    };
-  }
+  const entryId = helpers.entryId(config, id);
+  const connection = helpers.connection(config, {
+    tlsKey: 'ssl',
+    database: true,
+  }) as string | PostgresProviderConnection;
   return {
     id: entryId,
     type: 'postgres',

@@ -19,18 +19,21 @@ export interface Config {
         revocation?: string;
         introspection?: string;
       };
-      /** oauth: per-client RFC 7592 credentials, keyed by client_id. */
-      clients?: {
-        [clientId: string]: {
-          /**
-           * The client's registration access token.
-           * @visibility secret
-           */
-          registrationAccessToken?: string;
-          /** Its registration client URI; default `<registration_endpoint>/<client_id>`. */
-          registrationClientUri?: string;
-        };
-      };
+      /**
+       * oauth: per-client RFC 7592 credentials. A list rather than a map keyed
+       * by client_id, because config keys cannot hold every client id.
+       */
+      clients?: Array<{
+        /** The client's client_id. */
+        clientId: string;
+        /**
+         * The client's registration access token.
+         * @visibility secret
+         */
+        registrationAccessToken?: string;
+        /** Its registration client URI; default `<registration_endpoint>/<client_id>`. */
+        registrationClientUri?: string;
+      }>;
       /**
        * oauth: a bearer token used on registration client URIs of clients
        * without their own token (servers that accept an admin token there).

@@ -346,11 +346,12 @@ describe('OauthProvider against oidc-provider', () => {
       config: new ConfigReader({
         type: 'oauth',
         issuer: oidc.issuer,
-        clients: {
-          [client.client_id]: {
+        clients: [
+          {
+            clientId: client.client_id,
             registrationAccessToken: client.registration_access_token,
           },
-        },
+        ],
       }),
     });
     expect(p.type).toBe('oauth');

@@ -22,10 +22,19 @@ export function readOauthProviderConfig(
 ): OauthProviderConfig {
   const entryId = helpers.entryId(config, id);
   const clients: { [clientId: string]: OauthClientCredentials } = {};
-  const c = config.getOptionalConfig('clients');
-  for (const key of c?.keys() ?? []) {
-    const entry = c!.getConfig(key);
-    clients[key] = {
+  // A list, not a map keyed by client_id: config keys must start with a
+  // letter, and generated client ids (UUIDs, random base64url) often do not.
+  if (config.has('clients') && !Array.isArray(config.get('clients'))) {
+    throw helpers.invalid(
+      'clients must be a list of { clientId, registrationAccessToken, registrationClientUri }',
+    );
+  }
+  for (const entry of config.getOptionalConfigArray('clients') ?? []) {
+    const clientId = entry.getString('clientId');
+    if (clients[clientId]) {
+      throw helpers.invalid(`client ${clientId} is listed twice`);
+    }
+    clients[clientId] = {
       registrationAccessToken: entry.getOptionalString(
         'registrationAccessToken',
       ),

@@ -107,13 +107,19 @@ describe('drift of retired PostgreSQL roles', () => {
     until: Retirement['status'][],
   ): Promise<Retirement> {
     await request(backend.server)
-      .get(`/api/nhi-offboarding/entities/component/default/${name}/trust-anchors`)
+      .get(
+        `/api/nhi-offboarding/entities/component/default/${name}/trust-anchors`,
+      )
       .set(auth)
       .expect(200);
     const created = await request(backend.server)
       .post('/api/nhi-offboarding/retirements')
       .set(auth)
-      .send({ entityRef: `component:default/${name}`, reason: 'replaced', ...body });
+      .send({
+        entityRef: `component:default/${name}`,
+        reason: 'replaced',
+        ...body,
+      });
     expect(created.status).toBe(201);
     return waitFor(backend, created.body.id, until);
   }
@@ -144,7 +150,10 @@ describe('drift of retired PostgreSQL roles', () => {
     return r;
   }
 
-  async function evidence(backend: Backend, id: string): Promise<EvidenceRecord[]> {
+  async function evidence(
+    backend: Backend,
+    id: string,
+  ): Promise<EvidenceRecord[]> {
     return (
       await request(backend.server)
         .get(`/api/nhi-offboarding/retirements/${id}/evidence`)
@@ -195,7 +204,9 @@ describe('drift of retired PostgreSQL roles', () => {
       expect(clean.status).toBe(200);
       expect(clean.body.verdict).toBe('clean');
       expect(clean.body.retirement.lastReverifiedAt).toBeDefined();
-      expect((await reverify(backend, retirement.id)).body.verdict).toBe('clean');
+      expect((await reverify(backend, retirement.id)).body.verdict).toBe(
+        'clean',
+      );
       let records = await evidence(backend, retirement.id);
       expect(records.filter(r => r.kind === 'reverification')).toHaveLength(1);
 
@@ -223,7 +234,9 @@ describe('drift of retired PostgreSQL roles', () => {
       });
       expect(JSON.stringify(records)).not.toContain(password);
       const verified = await request(backend.server)
-        .get(`/api/nhi-offboarding/retirements/${retirement.id}/evidence/verify`)
+        .get(
+          `/api/nhi-offboarding/retirements/${retirement.id}/evidence/verify`,
+        )
         .set(auth);
       expect(verified.body).toMatchObject({ valid: true });
 
@@ -249,9 +262,7 @@ describe('drift of retired PostgreSQL roles', () => {
         tampered.records.find((r: any) => r.kind === 'drift').summary =
           'nothing happened';
         await writeFile(file, JSON.stringify(tampered));
-        const bad = await run(process.execPath, [CHECKER, file]).catch(
-          e => e,
-        );
+        const bad = await run(process.execPath, [CHECKER, file]).catch(e => e);
         expect(bad.code).toBe(1);
         expect(bad.stdout).toMatch(/INVALID .*altered/);
       } finally {
@@ -272,7 +283,9 @@ describe('drift of retired PostgreSQL roles', () => {
       expect(exists.rowCount).toBe(0);
       records = await evidence(backend, retirement.id);
       expect(records.filter(r => r.kind === 'completion')).toHaveLength(2);
-      expect((await reverify(backend, retirement.id)).body.verdict).toBe('clean');
+      expect((await reverify(backend, retirement.id)).body.verdict).toBe(
+        'clean',
+      );
     });
 
     it('finds a quarantined role enabled again with ALTER ROLE LOGIN', async () => {
@@ -283,7 +296,9 @@ describe('drift of retired PostgreSQL roles', () => {
         ['quarantined', 'needs-attention'],
       );
       expect(retirement.status).toBe('quarantined');
-      expect((await reverify(backend, retirement.id)).body.verdict).toBe('clean');
+      expect((await reverify(backend, retirement.id)).body.verdict).toBe(
+        'clean',
+      );
 
       await admin.query(`ALTER ROLE ${roles.quarantined} LOGIN`);
       const drift = await reverify(backend, retirement.id);
@@ -312,23 +327,24 @@ describe('drift of retired PostgreSQL roles', () => {
   describe('re-verified by the scheduler', () => {
     let backend: Backend;
     beforeAll(async () => {
-      backend = await startBackend({
-        schedule: {
-          frequency: { seconds: 1 },
-          timeout: { seconds: 30 },
-          initialDelay: { seconds: 1 },
+      backend = await startBackend(
+        {
+          schedule: {
+            frequency: { seconds: 1 },
+            timeout: { seconds: 30 },
+            initialDelay: { seconds: 1 },
+          },
         },
-      }, true);
+        true,
+      );
     });
     afterAll(() => backend?.stop());
 
     it('marks the retirement without anyone asking', async () => {
-      const retirement = await retire(
-        backend,
-        'ledger-c',
-        { mode: 'revoke' },
-        ['completed', 'needs-attention'],
-      );
+      const retirement = await retire(backend, 'ledger-c', { mode: 'revoke' }, [
+        'completed',
+        'needs-attention',
+      ]);
       expect(retirement.status).toBe('completed');
       await admin.query(
         `CREATE ROLE ${roles.scheduled} LOGIN PASSWORD '${password}'`,

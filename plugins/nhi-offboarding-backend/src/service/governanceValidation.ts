@@ -7,6 +7,7 @@ const ANCHOR_ID = /^anc_[0-9a-f]{40}$/;
 const date = (name: string) =>
   z
     .string({
+      required_error: `${name} is required (an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z)`,
       invalid_type_error: `${name} must be an ISO 8601 date-time string`,
     })
     .datetime({

@@ -4,7 +4,7 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type { RetirementStore } from '../database/RetirementStore';
 import type { RetirementRow, StepRow } from '../database/tables';
-import { ProviderGate } from '../engine/ProviderGate';
+import { sharedProviderGate } from '../engine/ProviderGate';
 import { withTimeout } from '../engine/withTimeout';
 import type { ProviderRegistry } from '../providers/ProviderRegistry';
 import { STAGE } from '../planning/stages';
@@ -37,8 +37,6 @@ export interface SweepResult {
  * through a provider gate so each provider's concurrency and rate limits hold.
  */
 export class ReverificationSweep {
-  private readonly gate = new ProviderGate();
-
   constructor(
     private readonly deps: {
       db: Knex;
@@ -158,19 +156,21 @@ export class ReverificationSweep {
       externalId: anchor.externalId,
     };
     try {
-      const answer = await this.gate.run(provider, () =>
-        withTimeout(
-          s =>
-            provider.verify!(anchor, {
-              retirementId,
-              stepId: 'reverification',
-              signal: s,
-              logger: this.deps.logger,
-            }),
-          provider.limits?.callTimeoutMs ?? this.deps.options.callTimeoutMs,
-          `re-verify on ${provider.id}`,
-          signal,
-        ),
+      const answer = await sharedProviderGate(this.deps.providers).run(
+        provider,
+        () =>
+          withTimeout(
+            s =>
+              provider.verify!(anchor, {
+                retirementId,
+                stepId: 'reverification',
+                signal: s,
+                logger: this.deps.logger,
+              }),
+            provider.limits?.callTimeoutMs ?? this.deps.options.callTimeoutMs,
+            `re-verify on ${provider.id}`,
+            signal,
+          ),
       );
       return { ...base, ...answer };
     } catch (error) {

@@ -171,6 +171,10 @@ describe.each(databases.eachSupportedId())(
         ]),
       );
       expect(redo).toHaveLength(3);
+      // It holds the entity again: no second retirement starts meanwhile.
+      await expect(
+        store.assertNoActiveRetirement('component:default/e'),
+      ).rejects.toThrow(/already has an active retirement/);
       const evidence = await store.getEvidence(id);
       expect(evidence.filter(e => e.kind === 'drift')).toHaveLength(1);
       expect(evidence.find(e => e.kind === 'drift')!.data).toMatchObject({

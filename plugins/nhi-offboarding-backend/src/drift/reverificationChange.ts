@@ -184,6 +184,12 @@ export async function applyReverification(
   } trust anchor(s) trusted again (${trusted
     .map(t => `${t.providerId}/${t.externalId}`)
     .join(', ')}); retry to remove the access again`;
+  // A completed run gave up the entity's "one active retirement" slot; it
+  // takes it back so no second run starts while this one needs attention
+  // (unless another run holds it already: then both stay visible).
+  const holder = await trx<RetirementRow>('nhi_retirements')
+    .where('active_entity_ref', row.entity_ref)
+    .first('id');
   await trx('nhi_retirements')
     .where('id', row.id)
     .update({
@@ -191,6 +197,7 @@ export async function applyReverification(
       status_reason: reason,
       drift_detected_at: iso(now),
       updated_at: iso(now),
+      ...(holder ? {} : { active_entity_ref: row.entity_ref }),
     });
   facts.push({
     retirementId: row.id,

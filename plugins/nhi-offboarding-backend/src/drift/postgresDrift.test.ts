@@ -198,6 +198,7 @@ describe('drift of retired PostgreSQL roles', () => {
         'needs-attention',
       ]);
       expect(retirement.status).toBe('completed');
+      const firstCompletedAt = retirement.completedAt;
 
       // Nothing changed: a clean re-verification, recorded once.
       const clean = await reverify(backend, retirement.id);
@@ -283,6 +284,15 @@ describe('drift of retired PostgreSQL roles', () => {
       expect(exists.rowCount).toBe(0);
       records = await evidence(backend, retirement.id);
       expect(records.filter(r => r.kind === 'completion')).toHaveLength(2);
+      // Re-removing drifted access does not move the original time to revoke.
+      const governance = await request(backend.server)
+        .get(`/api/nhi-offboarding/retirements/${retirement.id}/governance`)
+        .set(auth);
+      expect(retirement.completedAt).not.toBe(firstCompletedAt);
+      expect(governance.body.deadline).toMatchObject({
+        accessRemovedAt: firstCompletedAt,
+        breached: false,
+      });
       expect((await reverify(backend, retirement.id)).body.verdict).toBe(
         'clean',
       );
@@ -321,6 +331,16 @@ describe('drift of retired PostgreSQL roles', () => {
         [roles.quarantined],
       );
       expect(role.rows[0].rolcanlogin).toBe(false);
+      // Time to revoke of a quarantine: until the identity was first disabled and verified.
+      const deadline = (
+        await request(backend.server)
+          .get(`/api/nhi-offboarding/retirements/${retirement.id}/governance`)
+          .set(auth)
+      ).body.deadline;
+      expect(deadline.accessRemovedAt).toBeDefined();
+      expect(new Date(deadline.accessRemovedAt).getTime()).toBeLessThan(
+        new Date(drift.body.retirement.driftDetectedAt).getTime(),
+      );
     });
   });
 

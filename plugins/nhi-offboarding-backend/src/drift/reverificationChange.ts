@@ -41,6 +41,9 @@ const ACTING = [
 
 const iso = (d: Date) => d.toISOString();
 
+/** Rationale of the steps a drift adds (they do not count as the first removal). */
+export const DRIFT_RATIONALE = 'Drift found by re-verification';
+
 /**
  * Applies a re-verification inside the store's locked transaction.
  *
@@ -148,7 +151,7 @@ export async function applyReverification(
       ...redo,
       id: input.newStepId(),
       anchor_id: drift.anchorId,
-      rationale: `Drift found by re-verification: ${redo.action} again`,
+      rationale: `${DRIFT_RATIONALE}: ${redo.action} again`,
       status: 'failed',
       last_error: `Drift: the system trusts this anchor again (${drift.detail}) Retry removes the access again.`,
       finished_at: iso(now),
@@ -160,7 +163,7 @@ export async function applyReverification(
       stage: quarantined ? STAGE.verifyDisabled : STAGE.verify,
       phase: 4,
       action: 'verify',
-      rationale: 'Drift found by re-verification: verify again',
+      rationale: `${DRIFT_RATIONALE}: verify again`,
       status: 'pending',
       last_error: null,
     });
@@ -173,7 +176,7 @@ export async function applyReverification(
       stage: STAGE.seal,
       phase: 5,
       action: 'seal',
-      rationale: 'Drift found by re-verification: seal again',
+      rationale: `${DRIFT_RATIONALE}: seal again`,
       status: 'pending',
       last_error: null,
     });

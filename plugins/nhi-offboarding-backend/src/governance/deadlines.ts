@@ -4,41 +4,62 @@ import type {
   RevocationDeadline,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { STAGE } from '../planning/stages';
+import type { StepRow } from '../database/tables';
+import { DRIFT_RATIONALE } from '../drift/reverificationChange';
 
 /**
- * When access was removed: a quarantine removes it once the identity is
- * disabled and verified (the steps up to the verify-disabled stage have
- * ended), a revoke once the retirement completed.
+ * When access was first removed: a quarantine once the identity is disabled
+ * and verified (every step up to the verify-disabled stage ended well), a
+ * revoke when its first seal succeeded. Steps a later drift added are left
+ * out: re-removing drifted access does not move the original time to revoke.
  */
 export async function accessRemovedAtOf(
   db: Knex,
-  retirements: Pick<Retirement, 'id' | 'mode' | 'status' | 'completedAt'>[],
+  retirements: Pick<Retirement, 'id' | 'mode'>[],
 ): Promise<Map<string, string | undefined>> {
   const result = new Map<string, string | undefined>();
-  const quarantines = retirements.filter(
-    r =>
-      r.mode === 'quarantine' &&
-      ['quarantined', 'completed'].includes(r.status),
-  );
-  for (const r of retirements) {
-    result.set(r.id, r.mode === 'revoke' ? r.completedAt : undefined);
-  }
-  for (let i = 0; i < quarantines.length; i += 500) {
-    const batch = quarantines.slice(i, i + 500);
-    const rows: { retirement_id: string; removed: string | null }[] = await db(
-      'nhi_steps',
-    )
-      .whereIn(
-        'retirement_id',
-        batch.map(r => r.id),
+  const modes = new Map(retirements.map(r => [r.id, r.mode]));
+  for (let i = 0; i < retirements.length; i += 500) {
+    const ids = retirements.slice(i, i + 500).map(r => r.id);
+    const steps: Pick<
+      StepRow,
+      'retirement_id' | 'stage' | 'action' | 'status' | 'finished_at'
+    >[] = await db<StepRow>('nhi_steps')
+      .whereIn('retirement_id', ids)
+      .whereNot('rationale', 'like', `${DRIFT_RATIONALE}%`)
+      .where(q =>
+        q.where('stage', '<=', STAGE.verifyDisabled).orWhere('action', 'seal'),
       )
-      .where('stage', '<=', STAGE.verifyDisabled)
-      .where('status', 'succeeded')
-      .groupBy('retirement_id')
-      .select('retirement_id')
-      .max({ removed: 'finished_at' });
-    for (const row of rows) {
-      result.set(row.retirement_id, row.removed ?? undefined);
+      .select('retirement_id', 'stage', 'action', 'status', 'finished_at');
+    const byRetirement = new Map<string, typeof steps>();
+    for (const s of steps) {
+      byRetirement.set(s.retirement_id, [
+        ...(byRetirement.get(s.retirement_id) ?? []),
+        s,
+      ]);
+    }
+    for (const id of ids) {
+      const own = byRetirement.get(id) ?? [];
+      let removed: string | undefined;
+      if (modes.get(id) === 'quarantine') {
+        const first = own.filter(s => s.stage <= STAGE.verifyDisabled);
+        if (
+          first.length &&
+          first.every(s => ['succeeded', 'excepted'].includes(s.status))
+        ) {
+          removed = first
+            .map(s => s.finished_at ?? '')
+            .sort()
+            .pop();
+        }
+      } else {
+        removed = own
+          .filter(s => s.action === 'seal' && s.status === 'succeeded')
+          .map(s => s.finished_at ?? '')
+          .filter(Boolean)
+          .sort()[0];
+      }
+      result.set(id, removed || undefined);
     }
   }
   return result;

@@ -30,6 +30,7 @@ const databases = TestDatabases.create({
 
 const OWNER = 'user:default/alice';
 const OTHER = 'user:default/carol';
+const NOBODY = 'user:default/nobody';
 const DAY = 24 * 3600_000;
 
 const component = (
@@ -100,6 +101,7 @@ function policy(credentials: BackstageCredentials, permission: string) {
     .userEntityRef;
   if ((credentials.principal as { type: string }).type === 'service')
     return AuthorizeResult.ALLOW;
+  if (user === NOBODY) return AuthorizeResult.DENY;
   if (permission.endsWith('.read')) return AuthorizeResult.ALLOW;
   if (user === OWNER) return AuthorizeResult.ALLOW;
   return AuthorizeResult.DENY;
@@ -148,6 +150,9 @@ describe.each(databases.eachSupportedId())(
             },
           }),
           mockServices.database.factory({ knex }),
+          mockServices.httpAuth.factory({
+            defaultCredentials: mockCredentials.none(),
+          }),
           catalogServiceMock.factory({ entities }),
           mockServices.rootConfig.factory({
             data: {
@@ -441,6 +446,22 @@ describe.each(databases.eachSupportedId())(
         .get(api('/export?from=2020-01-01T00:00:00Z&to=2020-02-01T00:00:00Z'))
         .set(as(OTHER));
       expect(empty.body.summary.retirements).toBe(0);
+    });
+
+    it('refuses every governance read without its permission (403)', async () => {
+      for (const path of [
+        '/governance/anchors',
+        '/governance/deadlines',
+        '/export?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z',
+        `/retirements/${retirement.id}/export`,
+        `/retirements/${retirement.id}/governance`,
+      ]) {
+        const res = await request(server).get(api(path)).set(as(NOBODY));
+        expect({ path, status: res.status }).toEqual({ path, status: 403 });
+      }
+      expect(
+        (await request(server).get(api('/governance/anchors'))).status,
+      ).toBe(401);
     });
 
     it('re-verifies a completed retirement on request, and refuses others', async () => {

@@ -10,7 +10,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -207,6 +207,44 @@ test('a service owner retires a component from its Retire tab and sees it proven
     fullPage: true,
   });
 
+  // Governance on the Retire tab: time to revoke against the objective,
+  // re-verification on request, and the audit export that checks offline.
+  const governance = page.getByTestId('nhi-retirement-governance');
+  await governance.getByText('Within objective').waitFor({ timeout: 30_000 });
+  await governance.getByText(/Time to revoke:/).waitFor();
+  await governance.getByRole('button', { name: 'Re-verify now' }).click();
+  await page
+    .getByText('Re-verified: no system trusts these credentials.')
+    .waitFor({ timeout: 60_000 });
+  await governance
+    .getByText(/Last verified:.*(now|second|minute)/)
+    .waitFor({ timeout: 30_000 });
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 60_000 }),
+    governance.getByRole('button', { name: 'Download audit export' }).click(),
+  ]);
+  const exportFile = path.join(dataDir, 'export.json');
+  await download.saveAs(exportFile);
+  const exported = JSON.parse(fs.readFileSync(exportFile, 'utf8'));
+  assert.equal(exported.format, 'nhi-offboarding-evidence/v1');
+  assert.equal(exported.deadline.breached, false);
+  assert.ok(
+    exported.records.every(r => Array.isArray(r.controls)),
+    'every exported record names its controls',
+  );
+  const checked = execFileSync(process.execPath, [
+    path.join(
+      root,
+      'plugins/nhi-offboarding-backend/bin/nhi-evidence-check.mjs',
+    ),
+    exportFile,
+  ]).toString();
+  assert.match(
+    checked,
+    new RegExp(`^valid .*head hash ${exported.chain.headHash}`),
+  );
+  await governance.screenshot({ path: path.join(SHOTS, '3b-governance.png') });
+
   // The platform page lists the retirement.
   await page.goto(`${appUrl}/nhi-offboarding`);
   await page.waitForLoadState('networkidle').catch(() => {});
@@ -236,6 +274,39 @@ test('a service owner retires a component from its Retire tab and sees it proven
   );
   await page.screenshot({
     path: path.join(SHOTS, '4-platform.png'),
+    fullPage: true,
+  });
+
+  // Governance sections: anchor findings with counts and filters, drift,
+  // time-to-revoke breaches with the period export.
+  const anchorsCard = page.getByRole('region', { name: 'Anchor governance' });
+  await anchorsCard.getByText(/Stale: \d+/).waitFor({ timeout: 30_000 });
+  await anchorsCard.getByText(/Owner missing: \d+/).waitFor();
+  await page
+    .getByRole('region', { name: 'Drift' })
+    .getByText('No drift: every re-verified credential is still untrusted.')
+    .waitFor({ timeout: 30_000 });
+  const breaches = page.getByRole('region', {
+    name: 'Time-to-revoke breaches',
+  });
+  await breaches.getByText(/than the 4 h objective/).waitFor();
+  await anchorsCard.getByLabel('Owned by my teams').check();
+  await page.waitForTimeout(1500);
+  const [periodDownload] = await Promise.all([
+    page.waitForEvent('download', { timeout: 60_000 }),
+    breaches.getByRole('button', { name: 'Last 30 days' }).click(),
+  ]);
+  const periodFile = path.join(dataDir, 'period.json');
+  await periodDownload.saveAs(periodFile);
+  const period = JSON.parse(fs.readFileSync(periodFile, 'utf8'));
+  assert.ok(
+    period.summary.retirements >= 1,
+    'the period export holds the retirement',
+  );
+  assert.equal(period.summary.chainsValid, period.summary.retirements);
+  await anchorsCard.scrollIntoViewIfNeeded();
+  await page.screenshot({
+    path: path.join(SHOTS, '5-governance.png'),
     fullPage: true,
   });
 });

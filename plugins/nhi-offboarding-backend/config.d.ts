@@ -44,6 +44,59 @@ export interface Config {
     };
 
     /**
+     * Drift detection: the anchors of completed and quarantined retirements
+     * are re-verified against their systems; one a system trusts again is
+     * drift (evidence record, retirement needs attention).
+     */
+    reverification?: {
+      /** Set to false to schedule no re-verification in this backend. Default true. */
+      enabled?: boolean;
+      /**
+       * When to re-verify (runs on one backend instance at a time). Default:
+       * every hour, first one minute after start.
+       */
+      schedule?: {
+        frequency:
+          | { cron: string }
+          | string
+          | {
+              seconds?: number;
+              minutes?: number;
+              hours?: number;
+              days?: number;
+            };
+        timeout:
+          | string
+          | { seconds?: number; minutes?: number; hours?: number };
+        initialDelay?: string | { seconds?: number; minutes?: number };
+      };
+      /** Retirements re-verified at once (provider limits still apply). Default 50. */
+      batchSize?: number;
+      /**
+       * A clean re-verification is written to the evidence chain at most once
+       * in this many hours (the retirement's last-verified time moves every
+       * run). Default 24.
+       */
+      recordEveryHours?: number;
+      /** A verify call that has not answered after this many milliseconds counts as unknown. Default 30000. */
+      callTimeoutMs?: number;
+    };
+
+    /**
+     * Time-to-revoke objective: retirements that take longer to remove
+     * access are breaches (platform page, evidence export). An ISO 8601
+     * duration such as PT4H or an object such as { hours: 4 }. Default 4 hours
+     * (FedRAMP's PS-4 setting).
+     */
+    timeToRevoke?: string | { hours?: number; minutes?: number };
+
+    /**
+     * Anchors the system reports unused for more than this many days are
+     * stale (CIS Controls 5.3). Default 45.
+     */
+    staleAfterDays?: number;
+
+    /**
      * Values of `spec.lifecycle` that mean an entity is retired; its live
      * anchors are residual access. Default ['retired', 'decommissioned'].
      * (`deprecated` entities are always reported as well.)

@@ -25,6 +25,10 @@ import { CatalogProvider } from './providers/catalog/CatalogProvider';
 import { postgresProviderFactory } from './providers/postgres';
 import { RetirementService } from './service/RetirementService';
 import { createRouter } from './service/router';
+import { ReverificationSweep } from './drift/ReverificationSweep';
+import { readReverificationOptions } from './drift/readReverificationOptions';
+import { GovernanceService } from './governance/GovernanceService';
+import { readGovernanceOptions } from './governance/readGovernanceOptions';
 
 /** Provider types this plugin brings; modules add more. */
 const BUILT_IN_FACTORIES: [string, TrustAnchorProviderFactory][] = [
@@ -222,6 +226,36 @@ export const nhiOffboardingPlugin = createBackendPlugin({
           },
         });
 
+        // Drift: finished retirements' anchors are re-asked on a schedule
+        // that runs on one backend instance at a time (scope global).
+        const reverificationConfig = readReverificationOptions(config);
+        const reverification = new ReverificationSweep({
+          db,
+          store,
+          providers: registry,
+          logger: logger.child({ component: 'reverification' }),
+          options: reverificationConfig,
+        });
+        if (reverificationConfig.enabled) {
+          await scheduler.scheduleTask({
+            id: 'nhi-offboarding-reverification',
+            ...reverificationConfig.schedule,
+            fn: async signal => {
+              const result = await reverification.run(signal as AbortSignal);
+              logger.info(
+                `Re-verification: ${result.retirements} retirement(s), ${result.clean} clean, ${result.drift} drift, ${result.inconclusive} inconclusive in ${result.durationMs} ms`,
+              );
+            },
+          });
+        }
+        const governance = new GovernanceService({
+          db,
+          store,
+          catalog,
+          auth,
+          options: readGovernanceOptions(config),
+        });
+
         deps.httpRouter.use(
           await createRouter({
             httpAuth: deps.httpAuth,
@@ -236,6 +270,8 @@ export const nhiOffboardingPlugin = createBackendPlugin({
             retiredLifecycles: config.getOptionalStringArray(
               'nhiOffboarding.retiredLifecycles',
             ) ?? ['retired', 'decommissioned'],
+            governance,
+            reverification,
           }),
         );
       },

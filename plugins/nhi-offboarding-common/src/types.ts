@@ -229,6 +229,10 @@ export interface Retirement {
   createdAt: string;
   updatedAt: string;
   completedAt?: string;
+  /** When the anchors of this (completed or quarantined) retirement were last re-verified untrusted. */
+  lastReverifiedAt?: string;
+  /** When a system was last found trusting one of its anchors again. */
+  driftDetectedAt?: string;
   /**
    * Steps: total, done (succeeded or excepted), failed. Anchors: how many the
    * run covers and how many are verified untrusted or attested.
@@ -252,6 +256,12 @@ export const EVIDENCE_KINDS = [
   'hold',
   'status',
   'completion',
+  /** A scheduled re-check of a finished retirement found every anchor still untrusted. */
+  'reverification',
+  /** A system trusts an anchor of a finished retirement again. */
+  'drift',
+  /** A shared anchor's ownership moved from the retiring entity to another consumer's owner. */
+  'ownership',
 ] as const;
 /** @public */
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
@@ -289,4 +299,83 @@ export interface ResidualAccessItem {
     | 'entity-missing'
     | 'owner-missing';
   entityLifecycle?: string;
+}
+
+/** Why an anchor shows up on the platform page's governance list. @public */
+export type GovernanceFindingReason =
+  /** Its owner entity is not in the catalog. */
+  | 'owner-missing'
+  /** Its owning group has no members. */
+  | 'owner-group-empty'
+  /** The system reports no use for longer than the configured period (CIS 5.3). */
+  | 'stale'
+  /** Its entity is in the catalog but no owner is recorded for it. */
+  | 'unlinked';
+
+/** @public */
+export interface GovernanceFinding {
+  anchor: TrustAnchor;
+  reasons: GovernanceFindingReason[];
+  /** The owner used for the finding (a recorded reassignment wins over the system's). */
+  owner?: string;
+  /** Days since the system last saw the anchor used (stale only). */
+  unusedDays?: number;
+}
+
+/** @public */
+export interface GovernanceFindings {
+  items: GovernanceFinding[];
+  counts: Record<GovernanceFindingReason, number>;
+  staleAfterDays: number;
+}
+
+/** A retirement measured against the time-to-revoke objective. @public */
+export interface RevocationDeadline {
+  retirementId: string;
+  entityRef: string;
+  owner?: string;
+  status: RetirementStatus;
+  mode: RetirementMode;
+  startedAt: string;
+  /** When access was removed (quarantine: identity disabled; revoke: completed). */
+  accessRemovedAt?: string;
+  elapsedMs: number;
+  objectiveMs: number;
+  breached: boolean;
+}
+
+/** Proposed new owner of a shared anchor whose owner was the retiring entity. @public */
+export interface OwnershipProposal {
+  anchorId: string;
+  anchorName: string;
+  providerId: string;
+  currentOwner?: string;
+  /** Owners of the other consumers, the first one is proposed. */
+  candidates: string[];
+  proposedOwner?: string;
+  reassigned?: { owner: string; by: string; at: string };
+}
+
+/** One evidence record with the controls it evidences. @public */
+export interface ExportedEvidenceRecord extends EvidenceRecord {
+  controls: string[];
+}
+
+/** A control of a framework that evidence records can support. @public */
+export interface ControlReference {
+  id: string;
+  framework: string;
+  title: string;
+}
+
+/** The audit download of one retirement. @public */
+export interface RetirementEvidenceExport {
+  format: 'nhi-offboarding-evidence/v1';
+  exportedAt: string;
+  exportedBy: string;
+  retirement: Retirement;
+  deadline: RevocationDeadline;
+  chain: EvidenceVerification;
+  controls: ControlReference[];
+  records: ExportedEvidenceRecord[];
 }

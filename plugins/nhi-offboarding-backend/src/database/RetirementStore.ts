@@ -27,6 +27,15 @@ import {
 } from '../engine/transitions';
 import { appendEvidence, readEvidence } from './evidenceLog';
 import {
+  applyReverification,
+  Reverification,
+  ReverificationVerdict,
+} from '../drift/reverificationChange';
+import {
+  applyOwnershipReassignment,
+  OwnershipReassignment,
+} from '../governance/ownershipChange';
+import {
   forUpdate,
   inTransaction,
   isPostgres,
@@ -667,6 +676,41 @@ export class RetirementStore {
       }
     });
     return check;
+  }
+
+  /**
+   * Writes the result of re-verifying a finished retirement's anchors
+   * (clean, or drift: see ../drift/reverificationChange.ts).
+   */
+  async recordReverification(
+    id: string,
+    input: Reverification,
+    now: Date,
+  ): Promise<ReverificationVerdict> {
+    let verdict: ReverificationVerdict = 'skipped';
+    await this.mutate(id, 'reverification', now, async (trx, facts, r) => {
+      verdict = await applyReverification(
+        trx,
+        facts,
+        r,
+        input,
+        'reverification',
+        now,
+      );
+    });
+    return verdict;
+  }
+
+  /** Records a shared anchor's new owner (../governance/ownershipChange.ts). */
+  async recordOwnershipReassignment(
+    id: string,
+    input: OwnershipReassignment,
+    actor: string,
+    now: Date,
+  ): Promise<void> {
+    await this.mutate(id, actor, now, (trx, facts, r) =>
+      applyOwnershipReassignment(trx, facts, r, input, actor, now),
+    );
   }
 
   /** Lets quarantines whose time is up go on to the final revoke. */

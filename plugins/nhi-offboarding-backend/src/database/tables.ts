@@ -60,6 +60,9 @@ export interface RetirementRow {
   created_at: string;
   updated_at: string;
   completed_at: string | null;
+  last_reverified_at?: string | null;
+  reverification_recorded_at?: string | null;
+  drift_detected_at?: string | null;
 }
 
 export interface StepRow {
@@ -190,6 +193,8 @@ export function retirementFromRow(
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     completedAt: opt(row.completed_at),
+    lastReverifiedAt: opt(row.last_reverified_at ?? null),
+    driftDetectedAt: opt(row.drift_detected_at ?? null),
     progress,
   };
 }

@@ -54,3 +54,19 @@ export class ProviderGate {
     return lane;
   }
 }
+
+const sharedGates = new WeakMap<object, ProviderGate>();
+
+/**
+ * The gate of a set of providers (e.g. the ProviderRegistry): the engine and
+ * the re-verification sweep take it, so together they stay within each
+ * provider's declared limits in this process.
+ */
+export function sharedProviderGate(providers: object): ProviderGate {
+  let gate = sharedGates.get(providers);
+  if (!gate) {
+    gate = new ProviderGate();
+    sharedGates.set(providers, gate);
+  }
+  return gate;
+}

@@ -18,7 +18,7 @@ import type {
   StepCompletion,
 } from '../database/RetirementStore';
 import type { ProviderRegistry } from '../providers/ProviderRegistry';
-import { ProviderGate } from './ProviderGate';
+import { sharedProviderGate } from './ProviderGate';
 import {
   DEFAULT_RETRY_POLICY,
   RetryPolicy,
@@ -76,7 +76,6 @@ export class RetirementEngine {
   readonly workerId = `${hostname()}-${process.pid}-${randomBytes(4).toString(
     'hex',
   )}`;
-  private readonly gate = new ProviderGate();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private wakeUp?: () => void;
@@ -467,7 +466,7 @@ export class RetirementEngine {
     fn: (ctx: ActionContext) => Promise<T>,
     what: string,
   ): Promise<T> {
-    return this.gate.run(provider, () =>
+    return sharedProviderGate(this.providers).run(provider, () =>
       withTimeout(
         signal =>
           fn({

@@ -1,46 +1,17 @@
-import { createHash } from 'crypto';
 import type {
   EvidenceRecord,
   EvidenceVerification,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
-import { canonicalJson } from './canonicalJson';
+import { GENESIS_HASH, hashRecord, verifyChain } from './chainCore';
 
-/** The hash the first record of every chain points back to. */
-export const GENESIS_HASH = '0'.repeat(64);
+export { GENESIS_HASH };
 
 /** What an evidence record says, before it is chained. */
 export type EvidenceFacts = Omit<EvidenceRecord, 'seq' | 'prevHash' | 'hash'>;
 
 /** SHA-256 over the canonical form of every field except the hash itself. */
 export function hashEvidence(record: Omit<EvidenceRecord, 'hash'>): string {
-  const {
-    retirementId,
-    seq,
-    kind,
-    stepId,
-    anchorId,
-    actor,
-    at,
-    summary,
-    data,
-    prevHash,
-  } = record;
-  return createHash('sha256')
-    .update(
-      canonicalJson({
-        retirementId,
-        seq,
-        kind,
-        stepId: stepId ?? null,
-        anchorId: anchorId ?? null,
-        actor,
-        at,
-        summary,
-        data,
-        prevHash,
-      }),
-    )
-    .digest('hex');
+  return hashRecord(record);
 }
 
 /** Links new facts after the record `previous` (or starts the chain). */
@@ -57,41 +28,11 @@ export function chainEvidence(
 }
 
 /**
- * Recomputes the chain. Any altered field, deleted or reordered record is
- * found: sequence numbers must run 1..n, each record must point at the hash
- * of the one before, and each hash must match the record's content.
+ * Recomputes the chain: any altered field, deleted or reordered record is
+ * found (the rules are in chainCore.js, shared with the offline checker).
  */
 export function verifyEvidenceChain(
   records: EvidenceRecord[],
 ): EvidenceVerification {
-  let previousHash = GENESIS_HASH;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i];
-    const expectedSeq = i + 1;
-    const fail = (problem: string): EvidenceVerification => ({
-      valid: false,
-      count: records.length,
-      firstInvalidSeq: expectedSeq,
-      problem,
-    });
-    if (record.seq !== expectedSeq) {
-      return fail(
-        `record ${expectedSeq} is missing or out of order (found sequence number ${record.seq})`,
-      );
-    }
-    if (record.prevHash !== previousHash) {
-      return fail(
-        `record ${expectedSeq} does not link to the record before it`,
-      );
-    }
-    if (hashEvidence(record) !== record.hash) {
-      return fail(`record ${expectedSeq} was altered after it was written`);
-    }
-    previousHash = record.hash;
-  }
-  return {
-    valid: true,
-    count: records.length,
-    headHash: records.length ? previousHash : undefined,
-  };
+  return verifyChain(records);
 }

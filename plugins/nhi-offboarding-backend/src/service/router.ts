@@ -30,6 +30,9 @@ import type { ProviderRegistry } from '../providers/ProviderRegistry';
 import { evidenceToCsv, verifyEvidenceChain } from '../evidence';
 import type { RetirementService } from './RetirementService';
 import { findResidualAccess } from './residualAccess';
+import type { GovernanceService } from '../governance/GovernanceService';
+import type { ReverificationSweep } from '../drift/ReverificationSweep';
+import { addGovernanceRoutes } from './governanceRoutes';
 import {
   anchorsQuery,
   attestBody,
@@ -62,6 +65,8 @@ export interface RouterOptions {
   service: RetirementService;
   providers: ProviderRegistry;
   retiredLifecycles: string[];
+  governance: GovernanceService;
+  reverification: ReverificationSweep;
 }
 
 /** Who did it, as written in the evidence. */
@@ -454,6 +459,16 @@ export async function createRouter(
   router.get('/providers', async (req, res) => {
     await httpAuth.credentials(req, { allow: ['user', 'service'] });
     res.json({ items: providers.info() });
+  });
+
+  addGovernanceRoutes(router, {
+    store,
+    governance: options.governance,
+    reverification: options.reverification,
+    allow,
+    audited,
+    retirementFor,
+    actorOf,
   });
 
   // Anything else is not part of the API (evidence in particular cannot be

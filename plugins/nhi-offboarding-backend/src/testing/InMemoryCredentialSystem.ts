@@ -24,6 +24,8 @@ interface Credential {
   fingerprint: string;
   sessions: number;
   memberships: string[];
+  /** What the system reports besides (owner, last use), for governance tests. */
+  extra?: Pick<DiscoveredAnchor, 'owner' | 'lastUsedAt'>;
 }
 
 type Method =
@@ -48,13 +50,19 @@ export class InMemoryCredentialSystem implements TrustAnchorProvider {
 
   constructor(readonly id: string, readonly limits: ProviderLimits = {}) {}
 
-  add(externalId: string, kind: TrustAnchorKind, memberships: string[] = []) {
+  add(
+    externalId: string,
+    kind: TrustAnchorKind,
+    memberships: string[] = [],
+    extra?: Credential['extra'],
+  ) {
     this.credentials.set(externalId, {
       kind,
       status: 'active',
       fingerprint: `sha256:${externalId}`,
       sessions: 1,
       memberships,
+      extra,
     });
   }
 
@@ -75,6 +83,7 @@ export class InMemoryCredentialSystem implements TrustAnchorProvider {
           scopes: c.memberships,
           sharedWith: l.sharedWith,
           status: c.status,
+          ...c.extra,
         };
       });
   }

@@ -175,6 +175,27 @@ export function mockApi(
         { id: 'demo', type: 'demo', manual: false, simulated: true },
       ]),
     getStats: jest.fn().mockResolvedValue(undefined),
+    getRetirementGovernance: jest.fn().mockResolvedValue({
+      deadline: {
+        retirementId: 'r1',
+        entityRef: 'component:default/payments-api',
+        status: 'running',
+        mode: 'revoke',
+        startedAt: '2026-02-01T10:00:00Z',
+        elapsedMs: 60_000,
+        objectiveMs: 4 * 3600_000,
+        breached: false,
+      },
+      ownership: [],
+    }),
+    reverifyRetirement: jest.fn(),
+    reassignOwnership: jest.fn().mockResolvedValue([]),
+    getRetirementExport: jest.fn().mockResolvedValue('{}'),
+    getPeriodExport: jest.fn().mockResolvedValue('{}'),
+    getGovernanceFindings: jest.fn().mockResolvedValue(undefined),
+    getDeadlines: jest
+      .fn()
+      .mockResolvedValue({ objectiveMs: 4 * 3600_000, items: [] }),
     ...overrides,
   };
 }

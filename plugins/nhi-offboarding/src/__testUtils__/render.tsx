@@ -23,6 +23,8 @@ export interface RenderOptions {
   entity?: Entity | null;
   /** The signed-in user (default `user:default/test`). */
   user?: string;
+  /** The signed-in user's ownership refs (default: the user alone). */
+  ownership?: string[];
 }
 
 /** Renders inside a test app with the plugin's API, permissions and an entity. */
@@ -47,6 +49,7 @@ export function render(element: ReactNode, options: RenderOptions) {
             identityApiRef,
             mockApis.identity({
               userEntityRef: options.user ?? 'user:default/test',
+              ownershipEntityRefs: options.ownership,
             }),
           ],
         ]}

@@ -7,6 +7,14 @@ import type {
   StepException,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type {
+  GovernanceFindings,
+  OwnershipProposal,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import type {
+  DeadlineList,
+  GovernanceFindingsQuery,
+  RetirementGovernance,
+  ReverificationVerdict,
   ExceptionDecision,
   ExceptionListItem,
   ListRetirementsQuery,
@@ -70,6 +78,28 @@ export interface NhiOffboardingApi {
   getProviders(): Promise<ProviderInfo[]>;
   /** Aggregates for the platform page; `undefined` when the backend has none. */
   getStats(): Promise<NhiOffboardingStats | undefined>;
+  /** Deadline, last re-verification and ownership proposals of a retirement. */
+  getRetirementGovernance(id: string): Promise<RetirementGovernance>;
+  /** Re-asks the systems now whether they trust the retirement's anchors again. */
+  reverifyRetirement(
+    id: string,
+  ): Promise<{ verdict: ReverificationVerdict; retirement: Retirement }>;
+  /** Records the new owner of a shared anchor the retiring entity owned. */
+  reassignOwnership(
+    id: string,
+    anchorId: string,
+    owner: string,
+  ): Promise<OwnershipProposal[]>;
+  /** The audit export of a retirement (JSON text, controls and head hash included). */
+  getRetirementExport(id: string): Promise<string>;
+  /** The audit export of the retirements started in [from, to). */
+  getPeriodExport(from: Date, to: Date): Promise<string>;
+  /** Orphaned, stale and unlinked anchors; `undefined` when the backend has no such view. */
+  getGovernanceFindings(
+    query?: GovernanceFindingsQuery,
+  ): Promise<GovernanceFindings | undefined>;
+  /** Retirements against the time-to-revoke objective; breaches only when asked. */
+  getDeadlines(query?: { breached?: boolean }): Promise<DeadlineList>;
 }
 
 /** @public */

@@ -272,4 +272,48 @@ describe('NhiOffboardingClient', () => {
     );
     await expect(client.getStats()).rejects.toBeInstanceOf(ResponseError);
   });
+
+  it('calls the governance routes', async () => {
+    const { client, call, fetch } = setup(response(200, { items: [] }));
+    await client.getRetirementGovernance('r 1');
+    expect(call(0).url).toBe(`${BASE}/retirements/r%201/governance`);
+    await client.reverifyRetirement('r1');
+    expect(call(1)).toMatchObject({
+      url: `${BASE}/retirements/r1/reverify`,
+      method: 'POST',
+      body: {},
+    });
+    await client.reassignOwnership('r1', 'anc_1', 'group:default/billing');
+    expect(call(2)).toMatchObject({
+      url: `${BASE}/retirements/r1/ownership`,
+      method: 'POST',
+      body: { anchorId: 'anc_1', owner: 'group:default/billing' },
+    });
+    await client.getGovernanceFindings({
+      reason: 'stale',
+      owners: ['group:default/a', 'user:default/me'],
+    });
+    expect(call(3).url).toBe(
+      `${BASE}/governance/anchors?reason=stale&owner=group%3Adefault%2Fa%2Cuser%3Adefault%2Fme`,
+    );
+    await client.getDeadlines({ breached: true });
+    expect(call(4).url).toBe(`${BASE}/governance/deadlines?breached=true`);
+    await client.getPeriodExport(
+      new Date('2026-01-01T00:00:00Z'),
+      new Date('2026-02-01T00:00:00Z'),
+    );
+    expect(call(5).url).toBe(
+      `${BASE}/export?from=2026-01-01T00%3A00%3A00.000Z&to=2026-02-01T00%3A00%3A00.000Z`,
+    );
+    await client.getRetirementExport('r1');
+    expect(call(6).url).toBe(`${BASE}/retirements/r1/export`);
+    expect(fetch).toHaveBeenCalledTimes(7);
+  });
+
+  it('treats a missing governance API as "no findings"', async () => {
+    const { client } = setup(
+      response(404, { error: { name: 'NotFoundError', message: 'no' } }),
+    );
+    await expect(client.getGovernanceFindings()).resolves.toBeUndefined();
+  });
 });

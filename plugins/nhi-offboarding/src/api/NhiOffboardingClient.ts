@@ -13,6 +13,14 @@ import {
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type { NhiOffboardingApi } from './NhiOffboardingApi';
 import type {
+  GovernanceFindings,
+  OwnershipProposal,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import type {
+  DeadlineList,
+  GovernanceFindingsQuery,
+  RetirementGovernance,
+  ReverificationVerdict,
   DiscoveryProblem,
   ExceptionDecision,
   ExceptionListItem,
@@ -268,5 +276,65 @@ export class NhiOffboardingClient implements NhiOffboardingApi {
       }
       throw error;
     }
+  }
+
+  async getRetirementGovernance(id: string): Promise<RetirementGovernance> {
+    return this.json(path`/retirements/${id}/governance`);
+  }
+
+  async reverifyRetirement(
+    id: string,
+  ): Promise<{ verdict: ReverificationVerdict; retirement: Retirement }> {
+    return this.json(path`/retirements/${id}/reverify`, {
+      method: 'POST',
+      body: {},
+    });
+  }
+
+  async reassignOwnership(
+    id: string,
+    anchorId: string,
+    owner: string,
+  ): Promise<OwnershipProposal[]> {
+    const result = await this.json<{ items: OwnershipProposal[] }>(
+      path`/retirements/${id}/ownership`,
+      { method: 'POST', body: { anchorId, owner } },
+    );
+    return result.items;
+  }
+
+  async getRetirementExport(id: string): Promise<string> {
+    const response = await this.send(path`/retirements/${id}/export`);
+    return response.text();
+  }
+
+  async getPeriodExport(from: Date, to: Date): Promise<string> {
+    const response = await this.send('/export', {
+      query: { from: from.toISOString(), to: to.toISOString() },
+    });
+    return response.text();
+  }
+
+  async getGovernanceFindings(
+    query: GovernanceFindingsQuery = {},
+  ): Promise<GovernanceFindings | undefined> {
+    try {
+      return await this.json<GovernanceFindings>('/governance/anchors', {
+        query: { reason: query.reason, owner: query.owners?.join(',') },
+      });
+    } catch (error) {
+      if (ResponseError.is(error) && error.statusCode === 404) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  async getDeadlines(
+    query: { breached?: boolean } = {},
+  ): Promise<DeadlineList> {
+    return this.json('/governance/deadlines', {
+      query: { breached: query.breached ? 'true' : undefined },
+    });
   }
 }

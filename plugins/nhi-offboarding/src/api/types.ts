@@ -4,6 +4,9 @@ import type {
   RetirementMode,
   RetirementStatus,
   StepException,
+  GovernanceFindingReason,
+  OwnershipProposal,
+  RevocationDeadline,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 
 /*
@@ -93,4 +96,32 @@ export interface NhiOffboardingStats {
   completedPerDay: DayCount[];
   residualPerDay?: DayCount[];
   timeToVerifiedMs: number[];
+}
+
+/** Governance facts of one retirement (deadline, re-verification, ownership). @public */
+export interface RetirementGovernance {
+  deadline: RevocationDeadline;
+  lastReverifiedAt?: string;
+  driftDetectedAt?: string;
+  ownership: OwnershipProposal[];
+}
+
+/** @public */
+export type ReverificationVerdict =
+  | 'clean'
+  | 'drift'
+  | 'inconclusive'
+  | 'skipped';
+
+/** @public */
+export interface GovernanceFindingsQuery {
+  reason?: GovernanceFindingReason;
+  /** Owner refs, e.g. the signed-in user's teams. */
+  owners?: string[];
+}
+
+/** @public */
+export interface DeadlineList {
+  objectiveMs: number;
+  items: RevocationDeadline[];
 }

@@ -39,6 +39,7 @@ import {
   DEFAULT_RETIRE_TAB_PATH,
 } from '../common';
 import { ExceptionsTable } from './ExceptionsTable';
+import { GovernanceSection } from './GovernanceSection';
 import { ResidualAccessTable } from './ResidualAccessTable';
 import { RetirementsTable } from './RetirementsTable';
 import { StatsCharts } from './StatsCharts';
@@ -381,6 +382,8 @@ export const PlatformPage = (props: PlatformPageProps) => {
                 )}
               </InfoCard>
             </Grid>
+
+            <GovernanceSection retireTabPath={tabPath} />
 
             <Grid item xs={12} component="section" aria-label="Exceptions">
               <InfoCard

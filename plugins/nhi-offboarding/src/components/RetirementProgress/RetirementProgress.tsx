@@ -31,6 +31,7 @@ import {
   type TextPromptDialogProps,
 } from './ActionDialogs';
 import { StepsByPhase, stepTitle } from './StepsByPhase';
+import { RetirementGovernance } from '../RetirementGovernance';
 
 const useStyles = makeStyles(theme => ({
   facts: {
@@ -297,6 +298,14 @@ export const RetirementProgress = (props: RetirementProgressProps) => {
           className={classes.bar}
           color={progress.failed > 0 ? 'secondary' : 'primary'}
           aria-labelledby={`nhi-progress-${id}`}
+        />
+      </Box>
+
+      <Box mt={2}>
+        <RetirementGovernance
+          retirement={retirement}
+          canOperate={canOperate}
+          onChange={props.onChange}
         />
       </Box>
 

@@ -83,6 +83,9 @@ export const EVIDENCE_KIND_LABELS: Record<EvidenceKind, string> = {
   hold: 'Legal hold',
   status: 'Status',
   completion: 'Completion',
+  reverification: 'Re-verification',
+  drift: 'Drift',
+  ownership: 'Ownership',
 };
 
 export const RESIDUAL_REASON_LABELS: Record<

@@ -1,0 +1,133 @@
+// @ts-check
+'use strict';
+
+/*
+ * The pure evidence-chain rules (canonical JSON, record hash, chain check),
+ * written as dependency-free CommonJS so that the backend (through
+ * evidenceChain.ts) and the offline checker (bin/nhi-evidence-check.mjs)
+ * run exactly the same code. Node's crypto is the only import.
+ */
+
+const { createHash } = require('crypto');
+
+/** The hash the first record of every chain points back to. */
+const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * Deterministic JSON: object keys sorted, no whitespace, undefined dropped.
+ * The evidence hash is taken over this form so that the same facts always
+ * hash the same, whatever order a database or a client returns keys in.
+ *
+ * @param {unknown} value
+ * @returns {string}
+ */
+function canonicalJson(value) {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      return 'null';
+    }
+    return JSON.stringify(value) ?? 'null';
+  }
+  if (Array.isArray(value)) {
+    return `[${value
+      .map(v => (v === undefined ? 'null' : canonicalJson(v)))
+      .join(',')}]`;
+  }
+  const object = /** @type {Record<string, unknown>} */ (value);
+  const entries = Object.keys(object)
+    .filter(k => object[k] !== undefined)
+    .sort()
+    .map(k => `${JSON.stringify(k)}:${canonicalJson(object[k])}`);
+  return `{${entries.join(',')}}`;
+}
+
+/**
+ * @typedef {object} ChainRecord
+ * @property {string} retirementId
+ * @property {number} seq
+ * @property {string} kind
+ * @property {string} [stepId]
+ * @property {string} [anchorId]
+ * @property {string} actor
+ * @property {string} at
+ * @property {string} summary
+ * @property {Record<string, unknown>} data
+ * @property {string} prevHash
+ * @property {string} [hash]
+ */
+
+/**
+ * SHA-256 over the canonical form of every field except the hash itself.
+ *
+ * @param {ChainRecord} record
+ * @returns {string}
+ */
+function hashRecord(record) {
+  return createHash('sha256')
+    .update(
+      canonicalJson({
+        retirementId: record.retirementId,
+        seq: record.seq,
+        kind: record.kind,
+        stepId: record.stepId ?? null,
+        anchorId: record.anchorId ?? null,
+        actor: record.actor,
+        at: record.at,
+        summary: record.summary,
+        data: record.data,
+        prevHash: record.prevHash,
+      }),
+    )
+    .digest('hex');
+}
+
+/**
+ * @typedef {object} ChainCheck
+ * @property {boolean} valid
+ * @property {number} count
+ * @property {string} [headHash]
+ * @property {number} [firstInvalidSeq]
+ * @property {string} [problem]
+ */
+
+/**
+ * Recomputes the chain. Any altered field, deleted or reordered record is
+ * found: sequence numbers must run 1..n, each record must point at the hash
+ * of the one before, and each hash must match the record's content.
+ *
+ * @param {ChainRecord[]} records
+ * @returns {ChainCheck}
+ */
+function verifyChain(records) {
+  let previousHash = GENESIS_HASH;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    const expectedSeq = i + 1;
+    /** @param {string} problem */
+    const fail = problem => ({
+      valid: false,
+      count: records.length,
+      firstInvalidSeq: expectedSeq,
+      problem,
+    });
+    if (record.seq !== expectedSeq) {
+      return fail(
+        `record ${expectedSeq} is missing or out of order (found sequence number ${record.seq})`,
+      );
+    }
+    if (record.prevHash !== previousHash) {
+      return fail(
+        `record ${expectedSeq} does not link to the record before it`,
+      );
+    }
+    if (hashRecord(record) !== record.hash) {
+      return fail(`record ${expectedSeq} was altered after it was written`);
+    }
+    previousHash = /** @type {string} */ (record.hash);
+  }
+  return records.length
+    ? { valid: true, count: records.length, headHash: previousHash }
+    : { valid: true, count: 0 };
+}
+
+module.exports = { GENESIS_HASH, canonicalJson, hashRecord, verifyChain };

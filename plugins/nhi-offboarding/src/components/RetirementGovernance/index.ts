@@ -1,0 +1,2 @@
+export { RetirementGovernance } from './RetirementGovernance';
+export type { RetirementGovernanceProps } from './RetirementGovernance';

@@ -169,13 +169,14 @@ export function killLiveBackends() {
   }
 }
 
-export async function withPg(fn) {
+/** Runs `fn` with a client of `database` (default: postgres) on 127.0.0.1:5432. */
+export async function withPg(fn, database = 'postgres') {
   const { Client } = require('pg');
   const client = new Client({
     host: '127.0.0.1',
     port: 5432,
     user: 'postgres',
-    database: 'postgres',
+    database,
   });
   await client.connect();
   try {

@@ -19,12 +19,7 @@ import type {
 } from '../database/RetirementStore';
 import type { ProviderRegistry } from '../providers/ProviderRegistry';
 import { ProviderGate } from './ProviderGate';
-import {
-  DEFAULT_RETRY_POLICY,
-  RetryPolicy,
-  backoffMs,
-  judgeError,
-} from './retryPolicy';
+import { DEFAULT_RETRY_POLICY, RetryPolicy, judgeError } from './retryPolicy';
 import { withTimeout } from './withTimeout';
 
 export interface EngineOptions {
@@ -291,6 +286,7 @@ export class RetirementEngine {
             newFingerprint: result.newFingerprint ?? null,
             observed: result.observed ?? {},
             attempt: claimed.step.attempts,
+            worker: this.workerId,
           },
         },
       ],
@@ -309,6 +305,8 @@ export class RetirementEngine {
   ) {
     const now = this.clock();
     let result: VerifyResult;
+    /** The error of a verification call that failed, judged as it is. */
+    let failure: unknown;
     try {
       result = await this.call(
         provider,
@@ -317,6 +315,7 @@ export class RetirementEngine {
         'verify',
       );
     } catch (error) {
+      failure = error;
       result = {
         outcome: 'unknown',
         detail: (error as Error).message,
@@ -344,6 +343,7 @@ export class RetirementEngine {
           detail: result.detail,
           observed: result.observed,
           attempt: claimed.step.attempts,
+          worker: this.workerId,
         },
       },
     ];
@@ -391,9 +391,10 @@ export class RetirementEngine {
       });
       return;
     }
+    // The thrown error itself, so Retry-After and permanent errors count.
     const verdict = judgeError(
       this.options.retry,
-      new Error(result.detail),
+      failure ?? new Error(result.detail),
       claimed.step.attempts,
     );
     if (verdict.retry) {
@@ -401,9 +402,7 @@ export class RetirementEngine {
         status: 'pending',
         outcome: 'unknown',
         lastError: `Could not verify: ${result.detail}`,
-        notBefore: new Date(
-          now.getTime() + backoffMs(this.options.retry, claimed.step.attempts),
-        ),
+        notBefore: new Date(this.clock().getTime() + verdict.delayMs),
         anchorPatch,
       });
       return;
@@ -455,6 +454,7 @@ export class RetirementEngine {
             externalId: anchor.externalId,
             error: verdict.message,
             attempt: claimed.step.attempts,
+            worker: this.workerId,
           },
         },
       ],

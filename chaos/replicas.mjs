@@ -273,7 +273,7 @@ async function run({ size, kills, restart, faults, keep, random }) {
     let killsDone = 0;
     let restarting;
     // The next kill once this share of the steps is done.
-    let killAtShare = 0.1 + random() * 0.2;
+    let killAtShare = 0.25 + random() * 0.3;
     while (
       !['completed', 'needs-attention', 'cancelled', 'failed'].includes(status)
     ) {

@@ -17,7 +17,7 @@ import {
   FaultRates,
 } from '../testing/FaultInjectingProvider';
 import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
-import { RetirementEngine } from './RetirementEngine';
+import { EngineOptions, RetirementEngine } from './RetirementEngine';
 
 /*
  * The engine against a flaky credential system: the real store on SQLite and
@@ -54,6 +54,7 @@ async function setup(
   databaseId: TestDatabaseId,
   systems: { id: string; rates: FaultRates; seed: number }[],
   workerConcurrency = 8,
+  overrides: Partial<EngineOptions> = {},
 ) {
   const db = await databases.init(databaseId);
   await applyDatabaseMigrations(db);
@@ -75,6 +76,7 @@ async function setup(
       workerConcurrency,
       callTimeoutMs: CALL_TIMEOUT_MS,
       retry: { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 10, maxDelayMs: 40 },
+      ...overrides,
     },
   );
 
@@ -162,7 +164,15 @@ async function setup(
     }
     return read(ids);
   }
-  return { store, inner, faulty, start, runUntilSettled, externalIdOf };
+  return {
+    store,
+    engine,
+    inner,
+    faulty,
+    start,
+    runUntilSettled,
+    externalIdOf,
+  };
 }
 
 describe.each(databases.eachSupportedId())(
@@ -313,6 +323,41 @@ describe.each(databases.eachSupportedId())(
       for (const c of stuckCalls) {
         expect(c.result).toBe('hang');
         expect(c.end! - c.start).toBeLessThan(CALL_TIMEOUT_MS + 1000);
+      }
+    });
+
+    it('a worker that lost its lease stops its provider call', async () => {
+      const LEASE_MS = 750; // heartbeats every 250 ms
+      const { store, engine, start, faulty } = await setup(
+        databaseId,
+        // Every call answers only after 20 s unless aborted.
+        [{ id: 'sys', rates: { slowRate: 1, slowMs: 20_000 }, seed: 3 }],
+        8,
+        { leaseMs: LEASE_MS, callTimeoutMs: 30_000 },
+      );
+      await start('lease-svc', 'sys', 1);
+      engine.start();
+      try {
+        const calls = faulty[0].calls;
+        while (calls.length === 0) await new Promise(r => setTimeout(r, 20));
+        // As if this worker had stalled past its lease: another one takes
+        // the step over.
+        const [taken] = await store.claimSteps({
+          workerId: 'other-worker',
+          limit: 1,
+          leaseMs: 60_000,
+          now: new Date(Date.now() + 10 * LEASE_MS),
+        });
+        expect(taken.step.id).toBe(calls[0].stepId);
+        const tookOverAt = Date.now();
+        while (calls[0].end === undefined && Date.now() - tookOverAt < 5_000) {
+          await new Promise(r => setTimeout(r, 20));
+        }
+        // Cut off at the next heartbeat, not after 20 s or 30 s.
+        expect(calls[0].result).toBe('aborted');
+        expect(calls[0].end! - tookOverAt).toBeLessThan(2_000);
+      } finally {
+        await engine.stop();
       }
     });
   },

@@ -6,9 +6,10 @@ import type {
   StepAction,
   TrustAnchor,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
-import type {
+import {
   ActionContext,
   ActionResult,
+  TransientProviderError,
   TrustAnchorProvider,
   VerifyResult,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
@@ -74,6 +75,8 @@ export class RetirementEngine {
   private readonly gate = new ProviderGate();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
+  /** Per step in flight: aborted when the engine stops or the lease is lost. */
+  private readonly leases = new Map<string, AbortController>();
   private wakeUp?: () => void;
   /** Set by wake() while not sleeping, so the next sleep is skipped. */
   private woken = false;
@@ -196,10 +199,25 @@ export class RetirementEngine {
 
   private async runStep(claimed: ClaimedStep): Promise<void> {
     const { step } = claimed;
+    const lease = new AbortController();
+    const onStop = () => lease.abort(this.abort.signal.reason);
+    this.abort.signal.addEventListener('abort', onStop);
+    this.leases.set(step.id, lease);
     const heartbeat = setInterval(() => {
       const until = new Date(this.clock().getTime() + this.options.leaseMs);
       this.store
         .heartbeat(step.id, this.workerId, until)
+        .then(held => {
+          // Another worker took the step over (this one stalled past its
+          // lease): stop the provider call so the two never run at once.
+          if (!held && !lease.signal.aborted) {
+            lease.abort(
+              new TransientProviderError(
+                `Lost the lease on step ${step.id}: another worker took it over`,
+              ),
+            );
+          }
+        })
         .catch(error =>
           this.logger.warn(`Heartbeat of step ${step.id} failed: ${error}`),
         );
@@ -232,6 +250,8 @@ export class RetirementEngine {
       }
     } finally {
       clearInterval(heartbeat);
+      this.abort.signal.removeEventListener('abort', onStop);
+      this.leases.delete(step.id);
     }
   }
 
@@ -478,7 +498,7 @@ export class RetirementEngine {
           }),
         provider.limits?.callTimeoutMs ?? this.options.callTimeoutMs,
         `${what} on ${provider.id}`,
-        this.abort.signal,
+        this.leases.get(claimed.step.id)?.signal ?? this.abort.signal,
       ),
     );
   }

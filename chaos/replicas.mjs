@@ -146,7 +146,7 @@ function pidOfWorker(workerId) {
 
 async function run({ size, kills, restart, faults, keep, random }) {
   const started = Date.now();
-  const n = size === 'full' ? 500 : 100;
+  const n = size === 'full' ? 1000 : 100;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nhi-replicas-'));
   const ids = credentialIds(n);
   const stateFile = path.join(dir, 'demo-credentials.json');
@@ -273,7 +273,8 @@ async function run({ size, kills, restart, faults, keep, random }) {
     let killsDone = 0;
     let restarting;
     // The next kill once this share of the steps is done.
-    let killAtShare = 0.25 + random() * 0.3;
+    let killAtShare =
+      size === 'full' ? 0.1 + random() * 0.15 : 0.25 + random() * 0.3;
     while (
       !['completed', 'needs-attention', 'cancelled', 'failed'].includes(status)
     ) {
@@ -316,7 +317,8 @@ async function run({ size, kills, restart, faults, keep, random }) {
           progress?.total
         } steps done`,
       );
-      killAtShare = share + (1 - share) * (0.2 + random() * 0.3);
+      // Soon after the victim is back: a restart takes 5-15 s.
+      killAtShare = share + (1 - share) * (0.05 + random() * 0.15);
       if (restart) {
         restarting = sleep(500 + random() * 2000)
           .then(() => startReplica(victim))

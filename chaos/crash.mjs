@@ -13,18 +13,30 @@
  *
  * Exit code 0 only if every check passed on every database.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const backendDir = path.join(root, 'packages/backend');
-const require = createRequire(path.join(root, 'package.json'));
+import {
+  Backend,
+  createChaosRetirement,
+  createPgDatabase,
+  dropPgDatabase,
+  freePort,
+  killLiveBackends,
+  log,
+  root,
+  tail,
+} from './lib/backend.mjs';
+import {
+  credentialIds,
+  describeSteps,
+  median,
+  mulberry32,
+  printTable,
+  resultsByStep as countResults,
+  writeChaosCatalog,
+} from './lib/run.mjs';
 
 // ---- arguments ------------------------------------------------------------
 
@@ -72,201 +84,6 @@ function parseArgs(argv) {
   return args;
 }
 
-// A small seeded PRNG, so a failing run can be repeated with --seed.
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// ---- helpers ----------------------------------------------------------------
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-const log = (...a) =>
-  console.log(`[chaos ${new Date().toISOString().slice(11, 23)}]`, ...a);
-
-/** Credential ids: mostly own secrets, some identities and memberships. */
-function credentialIds(n) {
-  const kinds = [
-    'api-key',
-    'token',
-    'deploy-key',
-    'ssh-key',
-    'access-key',
-    'certificate',
-    'secret',
-    'api-key',
-    'service-account',
-    'group-membership',
-  ];
-  return Array.from(
-    { length: n },
-    (_, i) =>
-      `${kinds[i % kinds.length]}:chaos-${String(i + 1).padStart(4, '0')}`,
-  );
-}
-
-// ---- the backend process ----------------------------------------------------
-
-/** Backends alive now, so a signal to this script also ends them. */
-const liveBackends = new Set();
-
-class Backend {
-  constructor({ overlay, port, logFile }) {
-    this.overlay = overlay;
-    this.port = port;
-    this.logFile = logFile;
-    this.base = `http://127.0.0.1:${port}`;
-    this.child = undefined;
-    this.starts = 0;
-  }
-
-  start() {
-    this.starts++;
-    const out = fs.openSync(this.logFile, 'a');
-    fs.writeSync(out, `\n===== start ${this.starts} =====\n`);
-    this.child = spawn(
-      process.execPath,
-      [
-        '--enable-source-maps',
-        '--require',
-        require.resolve('@backstage/cli-node/config/nodeTransform.cjs'),
-        'src/index.ts',
-        '--config',
-        path.join(root, 'app-config.yaml'),
-        '--config',
-        this.overlay,
-      ],
-      {
-        cwd: backendDir,
-        detached: true, // its own process group: killed as a whole
-        stdio: ['ignore', out, out],
-        env: { ...process.env, NODE_ENV: 'development' },
-      },
-    );
-    fs.closeSync(out);
-    const child = this.child;
-    liveBackends.add(child);
-    this.exited = new Promise(resolve =>
-      child.once('exit', () => {
-        liveBackends.delete(child);
-        resolve();
-      }),
-    );
-  }
-
-  get alive() {
-    return this.child && this.child.exitCode === null && !this.child.signalCode;
-  }
-
-  /** SIGKILL the whole process group, no shutdown hooks. */
-  async kill() {
-    if (!this.child) return;
-    try {
-      process.kill(-this.child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    await this.exited;
-    this.child = undefined;
-  }
-
-  async waitReady(timeoutMs = 180_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (!this.alive) {
-        throw new Error(
-          `the backend exited (code ${this.child?.exitCode}, signal ${
-            this.child?.signalCode
-          }) before it was ready; see ${this.logFile}:\n${tail(this.logFile)}`,
-        );
-      }
-      try {
-        const res = await fetch(`${this.base}/.backstage/health/v1/readiness`);
-        if (res.ok) return;
-      } catch {
-        // not up yet
-      }
-      await sleep(100);
-    }
-    throw new Error(`the backend was not ready within ${timeoutMs / 1000} s`);
-  }
-
-  async token() {
-    const res = await fetch(`${this.base}/api/auth/guest/refresh`, {
-      method: 'POST',
-      headers: { 'X-Requested-With': 'XMLHttpRequest' },
-    });
-    if (!res.ok) {
-      throw new Error(`guest sign-in: ${res.status} ${await res.text()}`);
-    }
-    const body = await res.json();
-    this.bearer = body.backstageIdentity.token;
-    return this.bearer;
-  }
-
-  async api(method, urlPath, body) {
-    const res = await fetch(`${this.base}${urlPath}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.bearer}`,
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(120_000),
-    });
-    const text = await res.text();
-    let json;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = text;
-    }
-    return { status: res.status, ok: res.ok, json };
-  }
-}
-
-function tail(file, chars = 4000) {
-  try {
-    return fs.readFileSync(file, 'utf8').slice(-chars);
-  } catch {
-    return '';
-  }
-}
-
-// ---- databases ---------------------------------------------------------------
-
-async function withPg(fn) {
-  const { Client } = require('pg');
-  const client = new Client({
-    host: '127.0.0.1',
-    port: 5432,
-    user: 'postgres',
-    database: 'postgres',
-  });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 // ---- one run -----------------------------------------------------------------
 
 async function runOnce({ db, size, minKills, maxKills, keep, random }) {
@@ -277,28 +94,7 @@ async function runOnce({ db, size, minKills, maxKills, keep, random }) {
   const stateFile = path.join(dir, 'demo-credentials.json');
   const logFile = path.join(dir, 'backend.log');
   const catalogFile = path.join(dir, 'chaos-target.yaml');
-  fs.writeFileSync(
-    catalogFile,
-    `${JSON.stringify(
-      {
-        apiVersion: 'backstage.io/v1alpha1',
-        kind: 'Component',
-        metadata: {
-          name: 'chaos-target',
-          namespace: 'default',
-          description: 'Chaos test target: many simulated credentials',
-          annotations: { 'nhi-offboarding/demo': ids.join(', ') },
-        },
-        spec: {
-          type: 'service',
-          lifecycle: 'production',
-          owner: 'group:default/payments-team',
-        },
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeChaosCatalog(catalogFile, ids);
 
   const port = await freePort();
   const pgDatabase = `nhi_chaos_${process.pid}_${Date.now().toString(36)}`;
@@ -318,9 +114,7 @@ async function runOnce({ db, size, minKills, maxKills, keep, random }) {
           client: 'better-sqlite3',
           connection: { directory: path.join(dir, 'sqlite') },
         };
-  if (db === 'postgres') {
-    await withPg(c => c.query(`CREATE DATABASE "${pgDatabase}"`));
-  }
+  if (db === 'postgres') await createPgDatabase(pgDatabase);
   const overlay = path.join(dir, 'app-config.chaos.yaml');
   // JSON is YAML: the config loader reads it as is.
   fs.writeFileSync(
@@ -380,35 +174,9 @@ async function runOnce({ db, size, minKills, maxKills, keep, random }) {
     result.startupMs.push(Date.now() - t0);
     await backend.token();
     log(`${db}: backend ready on :${port} in ${Date.now() - t0} ms (${dir})`);
-    const entityPath =
-      '/api/catalog/entities/by-name/component/default/chaos-target';
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-      const r = await backend.api('GET', entityPath);
-      if (r.ok) break;
-      if (Date.now() > deadline) {
-        throw new Error(`the catalog never had chaos-target (${r.status})`);
-      }
-      await sleep(500);
-    }
-    // Refresh the token now the user is in the catalog (memberships).
-    await backend.token();
-    log(`${db}: chaos-target is in the catalog; starting the retirement`);
     t0 = Date.now();
-    const created = await backend.api(
-      'POST',
-      '/api/nhi-offboarding/retirements',
-      {
-        entityRef: 'component:default/chaos-target',
-        mode: 'revoke',
-        reason: 'chaos',
-      },
-    );
-    if (created.status !== 201) {
-      throw new Error(
-        `POST /retirements: ${created.status} ${JSON.stringify(created.json)}`,
-      );
-    }
+    const created = { json: await createChaosRetirement(backend) };
+    log(`${db}: chaos-target is in the catalog; retirement started`);
     retirementId = created.json.id;
     result.createMs = Date.now() - t0;
     log(
@@ -499,16 +267,7 @@ async function runOnce({ db, size, minKills, maxKills, keep, random }) {
     const retirement = final.json;
     const steps = retirement.steps ?? [];
     const items = evidence.json.items ?? [];
-    const RESULT_KINDS = new Set(['action', 'verification']);
-    const resultsByStep = new Map();
-    for (const e of items) {
-      if (!e.stepId) continue;
-      // Provider steps end with an action or verification record; the seal
-      // step ends with the completion record.
-      if (RESULT_KINDS.has(e.kind) || e.kind === 'completion') {
-        resultsByStep.set(e.stepId, (resultsByStep.get(e.stepId) ?? 0) + 1);
-      }
-    }
+    const resultsByStep = countResults(items);
     const stepIds = new Set(steps.map(s => s.id));
     const exactlyOne = steps.filter(s => resultsByStep.get(s.id) === 1).length;
     const duplicates = steps.filter(s => (resultsByStep.get(s.id) ?? 0) > 1);
@@ -608,15 +367,7 @@ async function runOnce({ db, size, minKills, maxKills, keep, random }) {
     result.ok = false;
   } finally {
     await backend.kill();
-    if (db === 'postgres') {
-      try {
-        await withPg(c =>
-          c.query(`DROP DATABASE IF EXISTS "${pgDatabase}" WITH (FORCE)`),
-        );
-      } catch (error) {
-        log(`could not drop ${pgDatabase}: ${error.message}`);
-      }
-    }
+    if (db === 'postgres') await dropPgDatabase(pgDatabase);
     result.wallMs = Date.now() - started;
     if (result.ok && !keep) {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -625,41 +376,6 @@ async function runOnce({ db, size, minKills, maxKills, keep, random }) {
     }
   }
   return result;
-}
-
-function median(values) {
-  if (!values.length) return '-';
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function describeSteps(steps, resultsByStep) {
-  return steps
-    .slice(0, 5)
-    .map(
-      s =>
-        `${s.id} ${s.action} ${s.anchorName ?? ''} ${s.status} results=${
-          resultsByStep.get(s.id) ?? 0
-        }${s.lastError ? ` (${s.lastError})` : ''}`,
-    )
-    .join('; ');
-}
-
-function printTable(results) {
-  const names = [...new Set(results.flatMap(r => Object.keys(r.figures)))];
-  const header = ['figure', ...results.map(r => `${r.db} / ${r.size}`)];
-  const rows = names.map(n => [
-    n,
-    ...results.map(r => String(r.figures[n] ?? '-')),
-  ]);
-  const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.map(r => r[i].length)),
-  );
-  const line = cells =>
-    `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map(w => '-'.repeat(w + 2)).join('|')}|`);
-  rows.forEach(r => console.log(line(r)));
 }
 
 // ---- main ------------------------------------------------------------------
@@ -678,13 +394,7 @@ async function main() {
   let current;
   const onSignal = async sig => {
     log(`${sig}: stopping`);
-    for (const child of liveBackends) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killLiveBackends();
     process.exitCode = 130;
     process.exit();
   };

@@ -32,6 +32,34 @@ export interface Config {
        * relative to packages/backend. @default .data/demo-credentials-<id>.json
        */
       stateFile?: string;
+      /**
+       * demo: faults injected into the engine's calls (actions and
+       * verifications, not discovery), to try the retry policy and timeouts.
+       * Rates are probabilities from 0 to 1, together at most 1.
+       */
+      faults?: {
+        /** A 5xx-like transient error. @default 0 */
+        errorRate?: number;
+        /** A 429-like refusal that says when to retry. @default 0 */
+        rateLimitRate?: number;
+        /** The Retry-After of a refusal, in milliseconds. @default 1000 */
+        retryAfterMs?: number;
+        /** An answer that comes only after slowMs. @default 0 */
+        slowRate?: number;
+        /** Delay of a slow answer, in milliseconds. @default 60000 */
+        slowMs?: number;
+        /** No answer ever (the call also ignores being aborted). @default 0 */
+        hangRate?: number;
+      };
+      /**
+       * demo: JSONL file that logs every action and verification call (ids
+       * and times only), relative to packages/backend; for test harnesses.
+       */
+      callLogFile?: string;
+      /** Cut-off of one call to this provider, in milliseconds (default: nhiOffboarding.engine.callTimeoutMs). */
+      callTimeoutMs?: number;
+      /** How long a change may take to show in verification, in milliseconds. */
+      propagationWindowMs?: number;
       /** Calls in flight at once against this provider. */
       concurrency?: number;
       /** Calls per second at most. */

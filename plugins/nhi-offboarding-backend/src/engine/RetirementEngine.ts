@@ -6,9 +6,10 @@ import type {
   StepAction,
   TrustAnchor,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
-import type {
+import {
   ActionContext,
   ActionResult,
+  TransientProviderError,
   TrustAnchorProvider,
   VerifyResult,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
@@ -19,12 +20,7 @@ import type {
 } from '../database/RetirementStore';
 import type { ProviderRegistry } from '../providers/ProviderRegistry';
 import { sharedProviderGate } from './ProviderGate';
-import {
-  DEFAULT_RETRY_POLICY,
-  RetryPolicy,
-  backoffMs,
-  judgeError,
-} from './retryPolicy';
+import { DEFAULT_RETRY_POLICY, RetryPolicy, judgeError } from './retryPolicy';
 import { withTimeout } from './withTimeout';
 
 export interface EngineOptions {
@@ -78,6 +74,8 @@ export class RetirementEngine {
   )}`;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
+  /** Per step in flight: aborted when the engine stops or the lease is lost. */
+  private readonly leases = new Map<string, AbortController>();
   private wakeUp?: () => void;
   /** Set by wake() while not sleeping, so the next sleep is skipped. */
   private woken = false;
@@ -200,10 +198,25 @@ export class RetirementEngine {
 
   private async runStep(claimed: ClaimedStep): Promise<void> {
     const { step } = claimed;
+    const lease = new AbortController();
+    const onStop = () => lease.abort(this.abort.signal.reason);
+    this.abort.signal.addEventListener('abort', onStop);
+    this.leases.set(step.id, lease);
     const heartbeat = setInterval(() => {
       const until = new Date(this.clock().getTime() + this.options.leaseMs);
       this.store
         .heartbeat(step.id, this.workerId, until)
+        .then(held => {
+          // Another worker took the step over (this one stalled past its
+          // lease): stop the provider call so the two never run at once.
+          if (!held && !lease.signal.aborted) {
+            lease.abort(
+              new TransientProviderError(
+                `Lost the lease on step ${step.id}: another worker took it over`,
+              ),
+            );
+          }
+        })
         .catch(error =>
           this.logger.warn(`Heartbeat of step ${step.id} failed: ${error}`),
         );
@@ -236,6 +249,8 @@ export class RetirementEngine {
       }
     } finally {
       clearInterval(heartbeat);
+      this.abort.signal.removeEventListener('abort', onStop);
+      this.leases.delete(step.id);
     }
   }
 
@@ -290,6 +305,7 @@ export class RetirementEngine {
             newFingerprint: result.newFingerprint ?? null,
             observed: result.observed ?? {},
             attempt: claimed.step.attempts,
+            worker: this.workerId,
           },
         },
       ],
@@ -308,6 +324,8 @@ export class RetirementEngine {
   ) {
     const now = this.clock();
     let result: VerifyResult;
+    /** The error of a verification call that failed, judged as it is. */
+    let failure: unknown;
     try {
       result = await this.call(
         provider,
@@ -316,6 +334,7 @@ export class RetirementEngine {
         'verify',
       );
     } catch (error) {
+      failure = error;
       result = {
         outcome: 'unknown',
         detail: (error as Error).message,
@@ -343,6 +362,7 @@ export class RetirementEngine {
           detail: result.detail,
           observed: result.observed,
           attempt: claimed.step.attempts,
+          worker: this.workerId,
         },
       },
     ];
@@ -390,9 +410,10 @@ export class RetirementEngine {
       });
       return;
     }
+    // The thrown error itself, so Retry-After and permanent errors count.
     const verdict = judgeError(
       this.options.retry,
-      new Error(result.detail),
+      failure ?? new Error(result.detail),
       claimed.step.attempts,
     );
     if (verdict.retry) {
@@ -400,9 +421,7 @@ export class RetirementEngine {
         status: 'pending',
         outcome: 'unknown',
         lastError: `Could not verify: ${result.detail}`,
-        notBefore: new Date(
-          now.getTime() + backoffMs(this.options.retry, claimed.step.attempts),
-        ),
+        notBefore: new Date(this.clock().getTime() + verdict.delayMs),
         anchorPatch,
       });
       return;
@@ -454,6 +473,7 @@ export class RetirementEngine {
             externalId: anchor.externalId,
             error: verdict.message,
             attempt: claimed.step.attempts,
+            worker: this.workerId,
           },
         },
       ],
@@ -477,7 +497,7 @@ export class RetirementEngine {
           }),
         provider.limits?.callTimeoutMs ?? this.options.callTimeoutMs,
         `${what} on ${provider.id}`,
-        this.abort.signal,
+        this.leases.get(claimed.step.id)?.signal ?? this.abort.signal,
       ),
     );
   }

@@ -11,6 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { StateFileLock, isProcessRunning } from './stateFileLock';
 import {
   TRUST_ANCHOR_KINDS,
   TrustAnchorKind,
@@ -117,29 +118,42 @@ export interface DemoCredentialStoreOptions {
   now?: () => Date;
 }
 
+/** A change waiting to be applied under the lock and written. */
+interface PendingChange {
+  /** Changes `credentials` in place; true when something changed. */
+  apply: (credentials: Map<string, DemoCredential>) => boolean;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
 /**
  * The simulated credential store behind one demo provider instance.
  *
- * Reads are served from memory; before a change the file is checked and
- * re-read if another instance (or process) replaced it, so two instances that
- * share a state file see each other's changes. Changes made in the same tick
- * are written together (group commit); each caller of {@link commit} resolves
- * only after a write that includes its change has been renamed into place.
+ * Reads are served from memory, refreshed when the file was replaced. Changes
+ * are queued and applied by one write loop that, per batch, takes an
+ * exclusive lock on the state file (see StateFileLock), re-reads the file if
+ * another instance or process replaced it, applies the queued changes to that
+ * fresh state and writes it (temp file + fsync + rename) before releasing the
+ * lock. So two backend processes sharing one state file never lose each
+ * other's changes, and a change is decided on the newest state (a credential
+ * revoked by one process is seen as revoked by the other). Changes queued in
+ * the same tick are written together (group commit).
  */
 export class DemoCredentialStore {
   readonly file: string;
   private readonly now: () => Date;
+  private readonly lock: StateFileLock;
   private credentials = new Map<string, DemoCredential>();
   /** Identity of the file we last read or wrote: inode, size, mtime. */
   private fileStamp?: string;
   private writing = false;
-  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> =
-    [];
+  private queue: PendingChange[] = [];
   private tmpCounter = 0;
 
   constructor(options: DemoCredentialStoreOptions) {
     this.file = options.file;
     this.now = options.now ?? (() => new Date());
+    this.lock = new StateFileLock(this.file);
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     this.removeStaleTempFiles();
     this.reloadIfChanged();
@@ -147,16 +161,19 @@ export class DemoCredentialStore {
 
   /**
    * A process killed between writing a temp file and renaming it leaves the
-   * temp file behind (the state file itself is intact). Remove those of
-   * processes that no longer run.
+   * temp file behind (the state file itself is intact); one killed while
+   * taking the lock leaves a lock candidate. Remove those of processes that
+   * no longer run.
    */
   private removeStaleTempFiles(): void {
     const prefix = `${path.basename(this.file)}.`;
     for (const name of fs.readdirSync(path.dirname(this.file))) {
       const match = name.startsWith(prefix)
-        ? /^(\d+)\.\d+\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))
+        ? /^(?:(\d+)\.\d+\.[0-9a-f]+\.tmp|lock\.(\d+)\.[0-9a-f]+\.(?:new|stale))$/.exec(
+            name.slice(prefix.length),
+          )
         : null;
-      if (match && !isRunning(Number(match[1]))) {
+      if (match && !isProcessRunning(Number(match[1] ?? match[2]))) {
         fs.rmSync(path.join(path.dirname(this.file), name), { force: true });
       }
     }
@@ -185,10 +202,27 @@ export class DemoCredentialStore {
    */
   async ensure(externalId: string): Promise<DemoCredential> {
     this.reloadIfChanged();
-    const existing = this.credentials.get(externalId);
-    if (existing) {
-      return structuredClone(existing);
+    const known = this.credentials.get(externalId);
+    if (known) {
+      return structuredClone(known);
     }
+    let result!: DemoCredential;
+    await this.commit(credentials => {
+      // Another process may have created it meanwhile: keep theirs.
+      const existing = credentials.get(externalId);
+      if (existing) {
+        result = structuredClone(existing);
+        return false;
+      }
+      const credential = this.newCredential(externalId);
+      credentials.set(externalId, credential);
+      result = structuredClone(credential);
+      return true;
+    });
+    return result;
+  }
+
+  private newCredential(externalId: string): DemoCredential {
     const { kind, name } = parseDemoExternalId(externalId);
     const nowMs = this.now().getTime();
     // Plausible but stable ages: created 30-400 days ago, used in the last 3 days.
@@ -199,7 +233,7 @@ export class DemoCredentialStore {
     const lastUsedAt = new Date(
       nowMs - Math.round(stableFraction(externalId, 'used') * 3 * DAY_MS),
     ).toISOString();
-    const credential: DemoCredential = {
+    return {
       externalId,
       kind,
       name,
@@ -217,44 +251,52 @@ export class DemoCredentialStore {
       lastUsedAt,
       updatedAt: new Date(nowMs).toISOString(),
     };
-    this.credentials.set(externalId, credential);
-    await this.commit();
-    return structuredClone(credential);
   }
 
   /**
-   * Applies `change` to the stored credential and writes the result. `change`
-   * returns false when there was nothing to do (nothing is written then).
+   * Applies `change` to the stored credential, on the newest state of the
+   * file and under the lock, and writes the result. `change` returns false
+   * when there was nothing to do.
    */
   async update(
     externalId: string,
     change: (credential: DemoCredential) => boolean,
   ): Promise<{ credential?: DemoCredential; changed: boolean }> {
-    this.reloadIfChanged();
-    const current = this.credentials.get(externalId);
-    if (!current) {
-      return { changed: false };
-    }
-    const draft = structuredClone(current);
-    const changed = change(draft);
-    if (changed) {
-      draft.updatedAt = this.now().toISOString();
-      this.credentials.set(externalId, draft);
-      await this.commit();
-    }
-    return { credential: structuredClone(draft), changed };
+    let result: { credential?: DemoCredential; changed: boolean } = {
+      changed: false,
+    };
+    await this.commit(credentials => {
+      const current = credentials.get(externalId);
+      if (!current) {
+        result = { changed: false };
+        return false;
+      }
+      const draft = structuredClone(current);
+      const changed = change(draft);
+      if (changed) {
+        draft.updatedAt = this.now().toISOString();
+        credentials.set(externalId, draft);
+      }
+      result = { credential: structuredClone(draft), changed };
+      return changed;
+    });
+    return result;
   }
 
-  /** Resolves when every change made so far is on disk. */
+  /** Resolves when every change queued so far is on disk. */
   async flush(): Promise<void> {
-    if (this.writing || this.waiters.length > 0) {
-      await this.commit();
+    if (this.writing || this.queue.length > 0) {
+      await this.commit(() => false);
     }
   }
 
-  private commit(): Promise<void> {
+  /**
+   * Queues a change. `apply` runs under the lock on the fresh state and says
+   * whether it changed anything; the call resolves once that is on disk.
+   */
+  private commit(apply: PendingChange['apply']): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
+      this.queue.push({ apply, resolve, reject });
       if (!this.writing) {
         void this.writeLoop();
       }
@@ -264,13 +306,34 @@ export class DemoCredentialStore {
   private async writeLoop(): Promise<void> {
     this.writing = true;
     try {
-      while (this.waiters.length > 0) {
-        const batch = this.waiters.splice(0);
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0);
+        const failures = new Map<PendingChange, Error>();
         try {
-          await this.writeFile();
-          batch.forEach(w => w.resolve());
+          await this.lock.withLock(async () => {
+            this.reloadIfChanged();
+            // Applied to a copy: readers never see a change before it is on disk.
+            const next = new Map(this.credentials);
+            let dirty = false;
+            for (const change of batch) {
+              try {
+                dirty = change.apply(next) || dirty;
+              } catch (error) {
+                failures.set(change, error as Error);
+              }
+            }
+            if (dirty) {
+              await this.writeFile(next);
+            }
+            this.credentials = next;
+          });
         } catch (error) {
-          batch.forEach(w => w.reject(error as Error));
+          batch.forEach(c => failures.set(c, error as Error));
+        }
+        for (const change of batch) {
+          const failure = failures.get(change);
+          if (failure) change.reject(failure);
+          else change.resolve();
         }
       }
     } finally {
@@ -279,11 +342,13 @@ export class DemoCredentialStore {
   }
 
   /** Atomic, durable replace: write a temp file, fsync it, rename it over. */
-  private async writeFile(): Promise<void> {
+  private async writeFile(
+    credentials: Map<string, DemoCredential>,
+  ): Promise<void> {
     const state: StateFile = {
       version: 1,
       credentials: Object.fromEntries(
-        [...this.credentials.entries()].sort(([a], [b]) => a.localeCompare(b)),
+        [...credentials.entries()].sort(([a], [b]) => a.localeCompare(b)),
       ),
     };
     const tmp = `${this.file}.${process.pid}.${++this.tmpCounter}.${randomBytes(
@@ -310,13 +375,10 @@ export class DemoCredentialStore {
   }
 
   /**
-   * Re-reads the file if someone else replaced it since we last saw it. Never
-   * while our own writes are pending: memory is newer than the file then.
+   * Re-reads the file if someone else replaced it since we last saw it.
+   * Memory only ever holds a state that is on disk, so this is always safe.
    */
   private reloadIfChanged(): void {
-    if (this.writing || this.waiters.length > 0) {
-      return;
-    }
     let stat: fs.Stats;
     try {
       stat = fs.statSync(this.file);
@@ -359,15 +421,5 @@ export class DemoCredentialStore {
       ]),
     );
     this.fileStamp = stamp;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

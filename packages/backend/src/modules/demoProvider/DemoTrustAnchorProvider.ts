@@ -16,6 +16,7 @@ import {
   DiscoverRequest,
   PermanentProviderError,
   ProviderLimits,
+  RateLimitedError,
   TransientProviderError,
   TrustAnchorProvider,
   VerifyResult,
@@ -25,6 +26,16 @@ import {
   DemoCredentialStore,
   fakeFingerprint,
 } from './DemoCredentialStore';
+import { DemoCallLog } from './demoCallLog';
+import {
+  DEFAULT_RETRY_AFTER_MS,
+  DEFAULT_SLOW_MS,
+  DemoFaultKind,
+  DemoFaultOptions,
+  pickFault,
+  readFaults,
+  validateFaults,
+} from './demoFaults';
 
 /** The provider type that `nhiOffboarding.providers[].type` names. */
 export const DEMO_PROVIDER_TYPE = 'demo';
@@ -50,6 +61,8 @@ export interface DemoProviderStats {
   injectedFailures: Record<DemoProviderAction, number>;
   /** Calls that changed the simulated store. */
   changes: Record<DemoProviderAction, number>;
+  /** Faults injected into acting and verifying calls (see `faults`). */
+  injectedFaults: Record<DemoFaultKind, number>;
   totalCalls: number;
 }
 
@@ -70,6 +83,10 @@ export interface DemoTrustAnchorProviderOptions {
   /** Probability in [0, 1] that a call fails with a TransientProviderError (default 0). */
   failureRate?: number;
   failureMode?: DemoFailureMode;
+  /** Faults injected into acting and verifying calls, per kind. */
+  faults?: DemoFaultOptions;
+  /** Absolute path of a JSONL file that logs every acting and verifying call. */
+  callLogFile?: string;
   limits?: ProviderLimits;
   logger?: LoggerService;
   /** For tests: the source of randomness for failure injection. */
@@ -99,6 +116,10 @@ function scopesOf(credential: Pick<DemoCredential, 'kind' | 'name'>): string[] {
     return ['SELECT'];
   }
   return SCOPES_BY_KIND[credential.kind] ?? [];
+}
+
+function emptyFaultCounts(): Record<DemoFaultKind, number> {
+  return { error: 0, 'rate-limit': 0, slow: 0, hang: 0 };
 }
 
 function emptyCounts(): Record<DemoProviderAction, number> {
@@ -144,6 +165,8 @@ export class DemoTrustAnchorProvider implements TrustAnchorProvider {
   private readonly latencyMs: number;
   private readonly failureRate: number;
   private readonly failureMode: DemoFailureMode;
+  private readonly faults: DemoFaultOptions;
+  private readonly callLog?: DemoCallLog;
   private readonly random: () => number;
   private readonly now: () => Date;
   private readonly logger?: LoggerService;
@@ -151,6 +174,7 @@ export class DemoTrustAnchorProvider implements TrustAnchorProvider {
     calls: emptyCounts(),
     injectedFailures: emptyCounts(),
     changes: emptyCounts(),
+    injectedFaults: emptyFaultCounts(),
   };
 
   /**
@@ -201,6 +225,8 @@ export class DemoTrustAnchorProvider implements TrustAnchorProvider {
       limits.propagationWindowMs = propagationWindowMs;
     }
     if (callTimeoutMs !== undefined) limits.callTimeoutMs = callTimeoutMs;
+    const faults = readFaults(config, `nhiOffboarding.providers[${id}]`);
+    const callLogFile = config.getOptionalString('callLogFile');
 
     return new DemoTrustAnchorProvider({
       id,
@@ -208,6 +234,8 @@ export class DemoTrustAnchorProvider implements TrustAnchorProvider {
       latencyMs,
       failureRate,
       failureMode,
+      faults,
+      callLogFile: callLogFile ? path.resolve(cwd, callLogFile) : undefined,
       limits,
       logger,
     });
@@ -218,6 +246,11 @@ export class DemoTrustAnchorProvider implements TrustAnchorProvider {
     this.latencyMs = options.latencyMs ?? 0;
     this.failureRate = options.failureRate ?? 0;
     this.failureMode = options.failureMode ?? 'before';
+    this.faults = options.faults ?? {};
+    validateFaults(this.faults, `demo provider ${options.id}`);
+    this.callLog = options.callLogFile
+      ? new DemoCallLog(options.callLogFile)
+      : undefined;
     this.limits = options.limits;
     this.logger = options.logger;
     this.random = options.random ?? Math.random;
@@ -240,6 +273,7 @@ export class DemoTrustAnchorProvider implements TrustAnchorProvider {
       calls,
       injectedFailures: { ...this.counts.injectedFailures },
       changes: { ...this.counts.changes },
+      injectedFaults: { ...this.counts.injectedFaults },
       totalCalls: Object.values(calls).reduce((a, b) => a + b, 0),
     };
   }
@@ -249,6 +283,7 @@ export class DemoTrustAnchorProvider implements TrustAnchorProvider {
       calls: emptyCounts(),
       injectedFailures: emptyCounts(),
       changes: emptyCounts(),
+      injectedFaults: emptyFaultCounts(),
     };
   }
 
@@ -467,7 +502,12 @@ export class DemoTrustAnchorProvider implements TrustAnchorProvider {
   }
 
   async verify(anchor: TrustAnchor, ctx: ActionContext): Promise<VerifyResult> {
-    await this.enter('verify', ctx.signal);
+    return this.engineCall('verify', anchor, ctx, async () => ({
+      value: await this.observe(anchor),
+    }));
+  }
+
+  private async observe(anchor: TrustAnchor): Promise<VerifyResult> {
     const failAfter = this.pickFailure('verify');
     const c = this.store.get(anchor.externalId);
     let result: VerifyResult;
@@ -528,7 +568,18 @@ export class DemoTrustAnchorProvider implements TrustAnchorProvider {
     ctx: ActionContext,
     change: (credential: DemoCredential) => Omit<ActionResult, 'observed'>,
   ): Promise<ActionResult> {
-    await this.enter(action, ctx.signal);
+    return this.engineCall(action, anchor, ctx, report =>
+      this.apply(action, anchor, ctx, change, report),
+    );
+  }
+
+  private async apply(
+    action: DemoProviderAction,
+    anchor: TrustAnchor,
+    ctx: ActionContext,
+    change: (credential: DemoCredential) => Omit<ActionResult, 'observed'>,
+    report: (changed: boolean) => void,
+  ): Promise<{ value: ActionResult; changed: boolean }> {
     const failAfter = this.pickFailure(action);
     let outcome: Omit<ActionResult, 'observed'> | undefined;
     const { credential, changed } = await this.store.update(
@@ -538,11 +589,15 @@ export class DemoTrustAnchorProvider implements TrustAnchorProvider {
         return outcome.changed;
       },
     );
+    report(changed);
     if (!credential || !outcome) {
       return {
         changed: false,
-        detail: `${anchor.externalId} does not exist in the simulated store; nothing to do`,
-        observed: { simulated: true, exists: false },
+        value: {
+          changed: false,
+          detail: `${anchor.externalId} does not exist in the simulated store; nothing to do`,
+          observed: { simulated: true, exists: false },
+        },
       };
     }
     if (changed) {
@@ -550,10 +605,89 @@ export class DemoTrustAnchorProvider implements TrustAnchorProvider {
       ctx.logger?.debug(`demo provider ${this.id}: ${outcome.detail}`);
     }
     this.failIf(failAfter, action);
-    return { ...outcome, observed: observedOf(credential) };
+    return { changed, value: { ...outcome, observed: observedOf(credential) } };
   }
 
-  /** Counts the call, waits the simulated latency, may fail before acting. */
+  /**
+   * One call of the engine (an action or a verification): logged in the call
+   * log, counted, delayed by the latency, and perhaps hit by an injected
+   * fault before it reaches the store.
+   */
+  private async engineCall<T>(
+    action: DemoProviderAction,
+    anchor: TrustAnchor,
+    ctx: ActionContext,
+    body: (
+      report: (changed: boolean) => void,
+    ) => Promise<{ value: T; changed?: boolean }>,
+  ): Promise<T> {
+    const end = this.callLog?.start({
+      provider: this.id,
+      action,
+      externalId: anchor.externalId,
+      retirementId: ctx.retirementId,
+      stepId: ctx.stepId,
+    });
+    let changed: boolean | undefined;
+    try {
+      await this.enter(action, ctx.signal);
+      await this.injectFault(action, ctx.signal, end);
+      const { value } = await body(c => {
+        changed = c;
+      });
+      end?.({ changed, result: 'ok' });
+      return value;
+    } catch (error) {
+      end?.({ changed, result: describeFailure(error) });
+      throw error;
+    }
+  }
+
+  /** Applies the injected fault of this call, if one is drawn. */
+  private async injectFault(
+    action: DemoProviderAction,
+    signal: AbortSignal | undefined,
+    end: ((e: { result: string }) => void) | undefined,
+  ): Promise<void> {
+    const fault = pickFault(this.faults, this.random);
+    if (!fault) return;
+    this.counts.injectedFaults[fault] += 1;
+    this.logger?.debug(
+      `demo provider ${this.id}: injected fault ${fault} into ${action}`,
+    );
+    switch (fault) {
+      case 'error':
+        throw new TransientProviderError(
+          `Simulated 503 Service Unavailable from demo provider ${this.id} on ${action}`,
+        );
+      case 'rate-limit': {
+        const retryAfterMs = this.faults.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
+        throw new RateLimitedError(
+          `Simulated 429 Too Many Requests from demo provider ${this.id} on ${action}: retry after ${retryAfterMs} ms`,
+          retryAfterMs,
+        );
+      }
+      case 'slow':
+        // A late answer; a caller that gives up first aborts the wait.
+        await sleep(
+          this.faults.slowMs ?? DEFAULT_SLOW_MS,
+          undefined,
+          signal ? { signal } : undefined,
+        );
+        return;
+      case 'hang':
+      default:
+        // Never answers and ignores the abort signal, like a dead connection
+        // without a socket timeout: only the caller's own timeout ends it.
+        // The call log still notes when the caller gave up.
+        signal?.addEventListener('abort', () =>
+          end?.({ result: 'hang-abandoned' }),
+        );
+        await new Promise<never>(() => {});
+    }
+  }
+
+  /** Counts the call and waits the simulated latency. */
   private async enter(
     action: DemoProviderAction,
     signal?: AbortSignal,
@@ -600,4 +734,14 @@ export class DemoTrustAnchorProvider implements TrustAnchorProvider {
       `Simulated transient failure of ${action} in demo provider ${this.id} (failureRate ${this.failureRate})`,
     );
   }
+}
+
+function describeFailure(error: unknown): string {
+  if ((error as Error)?.name === 'AbortError') return 'aborted';
+  if (error instanceof RateLimitedError) return 'rate-limit';
+  if (error instanceof TransientProviderError) {
+    return /^Simulated 503/.test(error.message) ? 'error' : 'transient-error';
+  }
+  if (error instanceof PermanentProviderError) return 'permanent-error';
+  return 'error';
 }

@@ -15,6 +15,7 @@ import type { Knex } from 'knex';
 import { knex as createKnex } from 'knex';
 import { ConfigReader } from '@backstage/config';
 import { DatabaseManager } from '@backstage/backend-defaults/database';
+import { tuneDatabase } from '../../plugins/nhi-offboarding-backend/src/database/tuneDatabase';
 import { applyDatabaseMigrations } from '../../plugins/nhi-offboarding-backend/src/database/migrations';
 import { DbKind, log, quietLogger } from './common';
 
@@ -147,11 +148,14 @@ export async function createBenchDb(
       }
     };
   }
-  if (kind === 'sqlite' && process.env.BENCH_SQLITE_WAL === '1') {
-    // Experiment only (not Backstage's default): WAL journal, fsync at checkpoints.
-    await db.raw('PRAGMA journal_mode = WAL');
-    await db.raw('PRAGMA synchronous = NORMAL');
-    where += ' (WAL, synchronous=NORMAL)';
+  if (process.env.BENCH_SQLITE_ROLLBACK_JOURNAL === '1') {
+    // Before/after comparison only: Backstage's SQLite defaults (rollback
+    // journal, synchronous=FULL), i.e. without the plugin's tuneDatabase.
+    if (kind === 'sqlite') where += ' (rollback journal, synchronous=FULL)';
+  } else {
+    // What the plugin does at start-up (SQLite: WAL, synchronous=NORMAL).
+    await tuneDatabase(db);
+    if (kind === 'sqlite') where += ' (WAL, synchronous=NORMAL)';
   }
   if (options.migrate !== false) await applyDatabaseMigrations(db);
   return { kind, knex: db, where, attach: attach!, dispose: cleanup };

@@ -1288,7 +1288,12 @@ async function summarizeStepsOf(
       }
     }
   }
-  return { open, lowestOpenStage: open ? lowestOpenStage : undefined, failed, firstError };
+  return {
+    open,
+    lowestOpenStage: open ? lowestOpenStage : undefined,
+    failed,
+    firstError,
+  };
 }
 
 /** Throws 409 unless the retirement is still active; `why` completes the sentence. */

@@ -47,11 +47,14 @@ export async function findResidualAccess(options: {
 
   const result: ResidualAccessItem[] = [];
   let afterId = options.cursor;
+  // A small page needs few rows (most live anchors in a retired estate are
+  // residual); a big one reads 1,000 at a time.
+  const page = Math.min(PAGE, Math.max(100, options.limit));
   // A page ends at `limit` items or after SCAN_BUDGET live anchors, so a
   // request costs the same with a million anchors as with a thousand.
-  for (let scanned = 0; ; scanned += PAGE) {
+  for (let scanned = 0; ; scanned += page) {
     if (scanned >= SCAN_BUDGET) return { items: result, nextCursor: afterId };
-    const anchors = await store.listLiveAnchors({ limit: PAGE, afterId });
+    const anchors = await store.listLiveAnchors({ limit: page, afterId });
     if (anchors.length === 0) break;
     afterId = anchors[anchors.length - 1].id;
     await lookUp([

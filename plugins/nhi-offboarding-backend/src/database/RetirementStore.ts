@@ -165,8 +165,20 @@ export class RetirementStore {
     limit: number;
     afterId?: string;
   }): Promise<TrustAnchor[]> {
-    const query = this.db<AnchorRow>('nhi_anchors')
-      .whereIn('status', ['active', 'unknown'])
+    // The partial index of live anchors (migration ..._perf_3) gives the
+    // page in id order without sorting every live anchor: its condition is
+    // written as literals so the planners can match it, and SQLite is told
+    // to use it (it would pick the status index and sort: 190 ms vs 1 ms
+    // per page at 1M anchors).
+    const query = this.db<AnchorRow>(
+      isPostgres(this.db)
+        ? 'nhi_anchors'
+        : (this.db.raw('?? indexed by ??', [
+            'nhi_anchors',
+            'nhi_anchors_live_id_idx',
+          ]) as any),
+    )
+      .whereRaw(`status in ('active', 'unknown')`)
       .orderBy('id')
       .limit(options.limit);
     if (options.afterId) query.where('id', '>', options.afterId);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'events';
 import { hostname } from 'os';
 import { randomBytes } from 'crypto';
 import type { LoggerService } from '@backstage/backend-plugin-api';
@@ -101,6 +102,12 @@ export class RetirementEngine {
   ) {}
 
   start(): void {
+    // Every provider call in flight listens to this signal (and stops
+    // listening when it ends): more than Node's default 10 is no leak.
+    setMaxListeners(
+      Math.max(10, 2 * this.options.workerConcurrency),
+      this.abort.signal,
+    );
     if (!this.loop) {
       this.loop = this.run();
     }

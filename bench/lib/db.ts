@@ -15,6 +15,7 @@ import type { Knex } from 'knex';
 import { knex as createKnex } from 'knex';
 import { ConfigReader } from '@backstage/config';
 import { DatabaseManager } from '@backstage/backend-defaults/database';
+import { tuneDatabase } from '../../plugins/nhi-offboarding-backend/src/database/tuneDatabase';
 import { applyDatabaseMigrations } from '../../plugins/nhi-offboarding-backend/src/database/migrations';
 import { DbKind, log, quietLogger } from './common';
 
@@ -57,11 +58,14 @@ export async function createBenchDb(
   tag: string,
   options: {
     migrate?: boolean;
+    /** Whose database (default the plugin's); another plugin's is not migrated here. */
+    pluginId?: string;
     /** Open a database another process created (nothing is removed on dispose). */
     attach?: { sqliteDir?: string; pgPrefix?: string };
   } = {},
 ): Promise<BenchDb> {
   const attached = Boolean(options.attach);
+  const pluginId = options.pluginId ?? 'nhi-offboarding';
   const lifecycle = {
     hooks: [] as (() => Promise<void> | void)[],
     addStartupHook() {},
@@ -98,8 +102,13 @@ export async function createBenchDb(
       }),
       managerOptions,
     );
-    db = await manager.forPlugin('nhi-offboarding', deps as any).getClient();
-    where = join(dir, 'nhi-offboarding.sqlite');
+    db = await manager
+      .forPlugin(pluginId, {
+        ...deps,
+        pluginMetadata: { getId: () => pluginId },
+      } as any)
+      .getClient();
+    where = join(dir, `${pluginId}.sqlite`);
     attach = { sqliteDir: dir };
     cleanup = async () => {
       for (const hook of lifecycle.hooks) await hook();
@@ -109,7 +118,7 @@ export async function createBenchDb(
   } else {
     const prefix =
       options.attach?.pgPrefix ?? `nhi_bench_${tag}_${process.pid}_`;
-    const database = `${prefix}nhi-offboarding`;
+    const database = `${prefix}${pluginId}`;
     const p = pgParts();
     const manager = DatabaseManager.fromConfig(
       new ConfigReader({
@@ -128,7 +137,12 @@ export async function createBenchDb(
       }),
       managerOptions,
     );
-    db = await manager.forPlugin('nhi-offboarding', deps as any).getClient();
+    db = await manager
+      .forPlugin(pluginId, {
+        ...deps,
+        pluginMetadata: { getId: () => pluginId },
+      } as any)
+      .getClient();
     where = `postgres ${p.host}:${p.port}/${database}`;
     attach = { pgPrefix: prefix };
     cleanup = async () => {
@@ -147,13 +161,18 @@ export async function createBenchDb(
       }
     };
   }
-  if (kind === 'sqlite' && process.env.BENCH_SQLITE_WAL === '1') {
-    // Experiment only (not Backstage's default): WAL journal, fsync at checkpoints.
-    await db.raw('PRAGMA journal_mode = WAL');
-    await db.raw('PRAGMA synchronous = NORMAL');
-    where += ' (WAL, synchronous=NORMAL)';
+  if (process.env.BENCH_SQLITE_ROLLBACK_JOURNAL === '1') {
+    // Before/after comparison only: Backstage's SQLite defaults (rollback
+    // journal, synchronous=FULL), i.e. without the plugin's tuneDatabase.
+    if (kind === 'sqlite') where += ' (rollback journal, synchronous=FULL)';
+  } else {
+    // What the plugin does at start-up (SQLite: WAL, synchronous=NORMAL).
+    await tuneDatabase(db);
+    if (kind === 'sqlite') where += ' (WAL, synchronous=NORMAL)';
   }
-  if (options.migrate !== false) await applyDatabaseMigrations(db);
+  if (options.migrate !== false && pluginId === 'nhi-offboarding') {
+    await applyDatabaseMigrations(db);
+  }
   return { kind, knex: db, where, attach: attach!, dispose: cleanup };
 }
 
@@ -166,6 +185,8 @@ export async function dropStaleBenchDatabases(): Promise<string[]> {
       .select('datname');
     const dropped: string[] = [];
     for (const { datname } of rows) {
+      // Seeded once on purpose (api-scale.ts --persist), reused by later runs.
+      if (datname.startsWith('nhi_bench_scale_')) continue;
       const m = /^nhi_bench_[a-z0-9]+_(\d+)_/.exec(datname);
       if (m && isAlive(Number(m[1]))) continue;
       await admin.raw(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);

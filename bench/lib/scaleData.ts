@@ -24,14 +24,28 @@ export interface ScaleSpec {
   /** Evidence records per ordinary retirement. */
   evidencePer: number;
   bigAnchors: number;
+  /** One entity in `retirementEvery` has a retirement (the others only anchors). */
+  retirementEvery: number;
 }
 
 export const SCALE: Record<'small' | 'full', ScaleSpec> = {
   // 1,000 entities, 50,000 anchors, 1,001 retirements, ~100,000 evidence records
-  small: { entities: 1000, anchorsPer: 50, evidencePer: 100, bigAnchors: 250 },
-  // 30,000 entities x ~33 anchors = 1M anchors; full would also need 10k retirements
-  // and 1M evidence: see bench/README.md (not run by default).
-  full: { entities: 30000, anchorsPer: 33, evidencePer: 100, bigAnchors: 250 },
+  small: {
+    entities: 1000,
+    anchorsPer: 50,
+    evidencePer: 100,
+    bigAnchors: 250,
+    retirementEvery: 1,
+  },
+  // 30,000 entities x 33 anchors = 1M anchors; 10,000 retirements (one
+  // entity in three) with ~670,000 steps and 1M evidence records.
+  full: {
+    entities: 30000,
+    anchorsPer: 33,
+    evidencePer: 100,
+    bigAnchors: 250,
+    retirementEvery: 3,
+  },
 };
 
 export const entityName = (i: number) => `ent-${String(i).padStart(5, '0')}`;
@@ -124,7 +138,13 @@ export async function seedScale(
     for (const i of all.slice(g, g + group)) {
       const big = i === -1;
       const ref = big ? BIG_REF : entityRefOf(i);
-      const fate: Fate = big ? 'completed' : fateOf(i);
+      const retired = big || i % spec.retirementEvery === 0;
+      // Entities without a retirement: live anchors, nothing else.
+      const fate: Fate | 'none' = !retired
+        ? 'none'
+        : big
+        ? 'completed'
+        : fateOf(i);
       const n = big ? spec.bigAnchors : spec.anchorsPer;
       const created = new Date(
         T0 + (big ? spec.entities : i) * 60_000,
@@ -134,29 +154,32 @@ export async function seedScale(
       ).toISOString();
       const rid = `ret_${randomUUID()}`;
       if (big) bigId = rid;
-      retirementIds.push(rid);
-      retirements.push({
-        id: rid,
-        entity_ref: ref,
-        entity_owner: 'group:default/payments',
-        active_entity_ref: fate === 'completed' ? null : ref,
-        mode: 'revoke',
-        reason: 'benchmark world',
-        status: fate,
-        status_reason:
-          fate === 'needs-attention' ? '1 step(s) failed. First: bench' : null,
-        requested_by: 'user:default/alice',
-        legal_hold: false,
-        hold_reason: null,
-        quarantine_days: null,
-        quarantine_until: null,
-        released: false,
-        restoring: false,
-        current_stage: fate === 'completed' ? 7 : 5,
-        created_at: created,
-        updated_at: finished,
-        completed_at: fate === 'completed' ? finished : null,
-      });
+      if (retired) retirementIds.push(rid);
+      if (retired)
+        retirements.push({
+          id: rid,
+          entity_ref: ref,
+          entity_owner: 'group:default/payments',
+          active_entity_ref: fate === 'completed' ? null : ref,
+          mode: 'revoke',
+          reason: 'benchmark world',
+          status: fate,
+          status_reason:
+            fate === 'needs-attention'
+              ? '1 step(s) failed. First: bench'
+              : null,
+          requested_by: 'user:default/alice',
+          legal_hold: false,
+          hold_reason: null,
+          quarantine_days: null,
+          quarantine_until: null,
+          released: false,
+          restoring: false,
+          current_stage: fate === 'completed' ? 7 : 5,
+          created_at: created,
+          updated_at: finished,
+          completed_at: fate === 'completed' ? finished : null,
+        });
       const stepRows: any[] = [];
       for (let a = 0; a < n; a++) {
         const ext = `${ref.split('/')[1]}-key-${a}`;
@@ -183,10 +206,12 @@ export async function seedScale(
           last_verified_by: fate === 'completed' ? 'bench-latency' : null,
           last_verification: fate === 'completed' ? 'untrusted' : null,
         });
-        for (const [stage, action] of [
-          [5, 'revoke'],
-          [6, 'verify'],
-        ] as const) {
+        for (const [stage, action] of retired
+          ? ([
+              [5, 'revoke'],
+              [6, 'verify'],
+            ] as const)
+          : []) {
           const done = fate === 'completed' || (stage === 5 && a % 2 === 0);
           stepRows.push({
             id: `stp_${randomUUID()}`,
@@ -217,6 +242,10 @@ export async function seedScale(
             finished_at: done ? finished : null,
           });
         }
+      }
+      if (!retired) {
+        counts.anchors += n;
+        continue;
       }
       stepRows.push({
         id: `stp_${randomUUID()}`,

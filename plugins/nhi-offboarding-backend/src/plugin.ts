@@ -15,6 +15,7 @@ import {
   TrustAnchorProviderFactory,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import { applyDatabaseMigrations } from './database/migrations';
+import { tuneDatabase } from './database/tuneDatabase';
 import { RetirementStore } from './database/RetirementStore';
 import { AnchorDiscovery } from './discovery/AnchorDiscovery';
 import { DiscoverySweep } from './discovery/DiscoverySweep';
@@ -93,6 +94,7 @@ export const nhiOffboardingPlugin = createBackendPlugin({
         if (!database.migrations?.skip) {
           await applyDatabaseMigrations(db);
         }
+        await tuneDatabase(db);
 
         // Catalog Resources mapped onto a system provider are left to it.
         const systemProviderIds = new Set<string>();

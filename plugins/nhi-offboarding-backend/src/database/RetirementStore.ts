@@ -64,6 +64,8 @@ export interface ClaimedStep {
 /** How a worker ends its attempt at a step. */
 export interface StepCompletion {
   stepId: string;
+  /** The step's retirement when the caller knows it (saves a read). */
+  retirementId?: string;
   workerId: string;
   now: Date;
   status: Extract<StepStatus, 'succeeded' | 'failed' | 'pending'>;
@@ -127,10 +129,14 @@ export class RetirementStore {
   // ---- anchors -----------------------------------------------------------
 
   async upsertAnchors(anchors: TrustAnchor[]): Promise<void> {
-    for (const anchor of anchors) {
-      const row = anchorToRow(anchor);
+    // Multi-row upserts of 200 (an anchor row binds ~21 values); an id seen
+    // twice in one statement would be an error on PostgreSQL, the last wins.
+    const rows = [
+      ...new Map(anchors.map(a => [a.id, anchorToRow(a)])).values(),
+    ];
+    for (let i = 0; i < rows.length; i += 200) {
       await this.db('nhi_anchors')
-        .insert(row)
+        .insert(rows.slice(i, i + 200))
         .onConflict('id')
         .merge([
           'kind',
@@ -168,8 +174,20 @@ export class RetirementStore {
     limit: number;
     afterId?: string;
   }): Promise<TrustAnchor[]> {
-    const query = this.db<AnchorRow>('nhi_anchors')
-      .whereIn('status', ['active', 'unknown'])
+    // The partial index of live anchors (migration ..._perf_3) gives the
+    // page in id order without sorting every live anchor: its condition is
+    // written as literals so the planners can match it, and SQLite is told
+    // to use it (it would pick the status index and sort: 190 ms vs 1 ms
+    // per page at 1M anchors).
+    const query = this.db<AnchorRow>(
+      isPostgres(this.db)
+        ? 'nhi_anchors'
+        : (this.db.raw('?? indexed by ??', [
+            'nhi_anchors',
+            'nhi_anchors_live_id_idx',
+          ]) as any),
+    )
+      .whereRaw(`status in ('active', 'unknown')`)
       .orderBy('id')
       .limit(options.limit);
     if (options.afterId) query.where('id', '>', options.afterId);
@@ -442,69 +460,64 @@ export class RetirementStore {
     if (options.limit <= 0) return [];
     const now = iso(options.now);
     const leaseUntil = iso(new Date(options.now.getTime() + options.leaseMs));
-    const claimedIds = await this.db.transaction(async trx => {
-      const candidates = trx('nhi_steps as s')
-        .join('nhi_retirements as r', 'r.id', 's.retirement_id')
-        .where('r.status', 'running')
-        .whereRaw('s.stage = r.current_stage')
-        // A legal hold blocks the final steps; re-enabling is never blocked.
-        .where(q =>
-          q
-            .where('r.legal_hold', false)
-            .orWhere('s.stage', '<', FINAL_STAGE)
-            .orWhere('s.action', 'enable'),
-        )
-        .where(q =>
-          q
-            .where(q2 =>
-              q2
-                .where('s.status', 'pending')
-                .where(q3 =>
-                  q3
-                    .whereNull('s.not_before')
-                    .orWhere('s.not_before', '<=', now),
-                ),
-            )
-            .orWhere(q2 =>
-              q2
-                .where('s.status', 'running')
-                .where('s.lease_expires_at', '<', now),
+    const due = (q: Knex.QueryBuilder, alias: string) =>
+      q
+        .where(q2 =>
+          q2
+            .where(`${alias}status`, 'pending')
+            .where(q3 =>
+              q3
+                .whereNull(`${alias}not_before`)
+                .orWhere(`${alias}not_before`, '<=', now),
             ),
         )
-        .select('s.id')
-        // No ORDER BY: steps of a stage may run in any order, and sorting
-        // every candidate made this query 40x slower on SQLite at 20k steps
-        // (bench/experiments/claim-query.ts).
-        .limit(options.limit);
-      if (isPostgres(trx)) candidates.forUpdate('s').skipLocked();
-      const ids: string[] = (await candidates).map((r: { id: string }) => r.id);
-      const won: string[] = [];
-      for (const id of ids) {
-        const count = await trx('nhi_steps')
-          .where('id', id)
-          .where(q =>
-            q
-              .where('status', 'pending')
-              .orWhere(q2 =>
-                q2
-                  .where('status', 'running')
-                  .where('lease_expires_at', '<', now),
-              ),
-          )
-          .update({
-            status: 'running',
-            lease_owner: options.workerId,
-            lease_expires_at: leaseUntil,
-            attempts: trx.raw('attempts + 1'),
-            started_at: trx.raw('coalesce(started_at, ?)', [now]),
-            first_attempt_at: trx.raw('coalesce(first_attempt_at, ?)', [now]),
-          });
-        if (count === 1) won.push(id);
-      }
-      return won;
-    });
-    if (claimedIds.length === 0) return [];
-    const rows = await this.db<StepRow>('nhi_steps').whereIn('id', claimedIds);
+        .orWhere(q2 =>
+          q2
+            .where(`${alias}status`, 'running')
+            .where(`${alias}lease_expires_at`, '<', now),
+        );
+    const candidates = this.db('nhi_steps as s')
+      .join('nhi_retirements as r', 'r.id', 's.retirement_id')
+      .where('r.status', 'running')
+      .whereRaw('s.stage = r.current_stage')
+      // A legal hold blocks the final steps; re-enabling is never blocked.
+      .where(q =>
+        q
+          .where('r.legal_hold', false)
+          .orWhere('s.stage', '<', FINAL_STAGE)
+          .orWhere('s.action', 'enable'),
+      )
+      // Redundant with `due`, but lets the planner use the partial index
+      // of open steps (nhi_steps_open_id_idx).
+      .whereIn('s.status', ['pending', 'running'])
+      .where(q => due(q, 's.'))
+      .select('s.id')
+      .limit(options.limit);
+    if (isPostgres(this.db)) {
+      // Step ids are random: in id order (read from the partial index of
+      // open steps, no sort) a batch spreads over many retirements, so the
+      // steps' ends do not all queue for one retirement's row lock.
+      // PostgreSQL skips rows another worker is claiming right now.
+      candidates.orderBy('s.id').forUpdate('s').skipLocked();
+    }
+    // SQLite: no ORDER BY (sorting every candidate made this query 40x
+    // slower at 20k steps, bench/experiments/claim-query.ts); it has one
+    // writer at a time anyway, so there is no row lock to spread over.
+    // One statement picks, re-checks and leases the steps (one commit per
+    // claim pass instead of a transaction with an UPDATE per step).
+    const rows: StepRow[] = await this.db<StepRow>('nhi_steps')
+      .whereIn('id', candidates)
+      .where(q => due(q, ''))
+      .update({
+        status: 'running',
+        lease_owner: options.workerId,
+        lease_expires_at: leaseUntil,
+        attempts: this.db.raw('attempts + 1'),
+        started_at: this.db.raw('coalesce(started_at, ?)', [now]),
+        first_attempt_at: this.db.raw('coalesce(first_attempt_at, ?)', [now]),
+      } as any)
+      .returning('*');
+    if (rows.length === 0) return [];
     const anchors = new Map(
       (
         await this.getAnchors(
@@ -542,53 +555,60 @@ export class RetirementStore {
    * and its result is the one that counts.
    */
   async finishStep(done: StepCompletion): Promise<boolean> {
-    const step = await this.db<StepRow>('nhi_steps')
-      .where('id', done.stepId)
-      .first();
-    if (!step) return false;
+    const retirementId =
+      done.retirementId ??
+      (
+        await this.db<StepRow>('nhi_steps')
+          .where('id', done.stepId)
+          .first('retirement_id')
+      )?.retirement_id;
+    if (!retirementId) return false;
     let held = false;
     await this.mutate(
-      step.retirement_id,
+      retirementId,
       'engine',
       done.now,
       async (trx, facts) => {
-        const current = await trx<StepRow>('nhi_steps')
+        const terminal = done.status !== 'pending';
+        // The lease check and the write are one statement: nothing is
+        // written unless this worker still holds the step.
+        const count = await trx('nhi_steps')
           .where({
             id: done.stepId,
+            retirement_id: retirementId,
             lease_owner: done.workerId,
             status: 'running',
           })
-          .first();
-        if (!current) return;
-        held = true;
-        const terminal = done.status !== 'pending';
-        await trx('nhi_steps')
-          .where('id', done.stepId)
           .update({
             status: done.status,
-            outcome: done.outcome ?? current.outcome,
-            last_error:
-              done.lastError === undefined
-                ? current.last_error
-                : done.lastError,
+            ...(done.outcome !== undefined ? { outcome: done.outcome } : {}),
+            ...(done.lastError !== undefined
+              ? { last_error: done.lastError }
+              : {}),
             not_before: done.notBefore ? iso(done.notBefore) : null,
             lease_owner: null,
             lease_expires_at: null,
             finished_at: terminal ? iso(done.now) : null,
           });
-        if (done.anchorPatch && current.anchor_id) {
+        if (count !== 1) return;
+        held = true;
+        if (done.anchorPatch) {
           await trx('nhi_anchors')
-            .where('id', current.anchor_id)
+            .whereIn(
+              'id',
+              trx('nhi_steps').where('id', done.stepId).select('anchor_id'),
+            )
             .update(done.anchorPatch);
         }
         for (const fact of done.evidence ?? []) {
           facts.push({
             ...fact,
-            retirementId: step.retirement_id,
+            retirementId,
             at: iso(done.now),
           });
         }
       },
+      { retirementRowUnchanged: true },
     );
     return held;
   }
@@ -1131,6 +1151,10 @@ export class RetirementStore {
       facts: EvidenceFacts[],
       retirement: RetirementRow,
     ) => Promise<void>,
+    options: {
+      /** `change` writes no column of the retirement row: skip re-reading it. */
+      retirementRowUnchanged?: boolean;
+    } = {},
   ): Promise<void> {
     const written = await inTransaction(this.db, async trx => {
       const facts: EvidenceFacts[] = [];
@@ -1142,9 +1166,11 @@ export class RetirementStore {
         throw new NotFoundError(`No retirement with id ${retirementId}`);
       }
       await change(trx, facts, row);
-      const fresh = (await trx<RetirementRow>('nhi_retirements')
-        .where('id', retirementId)
-        .first())!;
+      const fresh = options.retirementRowUnchanged
+        ? row
+        : (await trx<RetirementRow>('nhi_retirements')
+            .where('id', retirementId)
+            .first())!;
       const steps = await summarizeStepsOf(trx, retirementId);
       const next = decideTransition(
         {
@@ -1280,30 +1306,49 @@ export class RetirementStore {
 }
 
 /**
- * The step summary of one retirement in two small aggregate queries, so a
- * step's end costs the same in a run of ten steps or of ten thousand.
+ * The step summary of one retirement in one aggregate query over its open
+ * and failed steps (index on retirement_id, status), so a step's end costs
+ * the same in a run of ten steps or of ten thousand.
  */
 async function summarizeStepsOf(
   trx: Knex.Transaction,
   retirementId: string,
 ): Promise<StepSummary> {
-  const open = await trx('nhi_steps')
+  const rows: {
+    status: string;
+    n: number | string;
+    stage: number | string | null;
+    error: string | null;
+  }[] = await trx('nhi_steps')
     .where('retirement_id', retirementId)
-    .whereIn('status', ['pending', 'running', 'waiting'])
+    .whereIn('status', ['pending', 'running', 'waiting', 'failed'])
+    .select('status')
     .count({ n: '*' })
     .min({ stage: 'stage' })
-    .first();
-  const failed = await trx('nhi_steps')
-    .where({ retirement_id: retirementId, status: 'failed' })
-    .count({ n: '*' })
     .min({ error: 'last_error' })
-    .first();
-  const openCount = Number(open?.n ?? 0);
+    .groupBy('status');
+  let open = 0;
+  let lowestOpenStage: number | undefined;
+  let failed = 0;
+  let firstError: string | undefined;
+  for (const row of rows) {
+    const n = Number(row.n);
+    if (row.status === 'failed') {
+      failed = n;
+      firstError = row.error ?? undefined;
+    } else {
+      open += n;
+      const stage = Number(row.stage);
+      if (lowestOpenStage === undefined || stage < lowestOpenStage) {
+        lowestOpenStage = stage;
+      }
+    }
+  }
   return {
-    open: openCount,
-    lowestOpenStage: openCount ? Number(open!.stage) : undefined,
-    failed: Number(failed?.n ?? 0),
-    firstError: (failed?.error as string | null) ?? undefined,
+    open,
+    lowestOpenStage: open ? lowestOpenStage : undefined,
+    failed,
+    firstError,
   };
 }
 

@@ -27,9 +27,15 @@ export async function appendEvidence(
       head = row ? { seq: Number(row.seq), hash: row.hash } : undefined;
     }
     const record = chainEvidence(fact, head);
-    await trx('nhi_evidence').insert(evidenceToRow(record));
     heads.set(fact.retirementId, record);
     written.push(record);
+  }
+  // One multi-row INSERT per 500 records (SQLite allows 32,766 bound
+  // values, PostgreSQL 65,535; a record binds 11).
+  for (let i = 0; i < written.length; i += 500) {
+    await trx('nhi_evidence').insert(
+      written.slice(i, i + 500).map(evidenceToRow),
+    );
   }
   return written;
 }

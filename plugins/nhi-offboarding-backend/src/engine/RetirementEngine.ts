@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'events';
 import { hostname } from 'os';
 import { randomBytes } from 'crypto';
 import type { LoggerService } from '@backstage/backend-plugin-api';
@@ -81,6 +82,12 @@ export class RetirementEngine {
   private woken = false;
   /** Steps ended so far; a pass that saw none claimable may have raced one ending. */
   private ended = 0;
+  /**
+   * Whether a new retirement may be waiting to start: set by wake() (someone
+   * created one) and by every poll, so the passes that follow a step's end
+   * skip that query.
+   */
+  private mayHavePending = true;
   private loop?: Promise<void>;
 
   constructor(
@@ -92,6 +99,12 @@ export class RetirementEngine {
   ) {}
 
   start(): void {
+    // Every provider call in flight listens to this signal (and stops
+    // listening when it ends): more than Node's default 10 is no leak.
+    setMaxListeners(
+      Math.max(10, 2 * this.options.workerConcurrency),
+      this.abort.signal,
+    );
     if (!this.loop) {
       this.loop = this.run();
     }
@@ -107,6 +120,11 @@ export class RetirementEngine {
 
   /** Look for work now (e.g. a retirement was just created). */
   wake(): void {
+    this.mayHavePending = true;
+    this.wakeNow();
+  }
+
+  private wakeNow(): void {
     if (this.wakeUp) {
       this.wakeUp();
     } else {
@@ -119,7 +137,15 @@ export class RetirementEngine {
    * and launch those steps. Returns how many steps were claimed.
    */
   async tick(): Promise<number> {
-    await this.store.startPending(this.clock());
+    this.mayHavePending = true;
+    return this.pass();
+  }
+
+  private async pass(): Promise<number> {
+    if (this.mayHavePending) {
+      this.mayHavePending = false;
+      await this.store.startPending(this.clock());
+    }
     const room = this.options.workerConcurrency - this.inFlight.size;
     const claimed = await this.store.claimSteps({
       workerId: this.workerId,
@@ -137,7 +163,16 @@ export class RetirementEngine {
         .finally(() => {
           this.inFlight.delete(run);
           this.ended++;
-          this.wake();
+          // Claim in batches: a pass per ended step would cost a claim
+          // query per step. The provider gates still hold queued steps
+          // meanwhile, so batching does not leave them idle.
+          if (
+            this.inFlight.size === 0 ||
+            this.options.workerConcurrency - this.inFlight.size >=
+              this.claimBatch
+          ) {
+            this.wakeNow();
+          }
         });
       this.inFlight.add(run);
     }
@@ -162,37 +197,46 @@ export class RetirementEngine {
     }
   }
 
+  /** Free workers that make a pass worth it after a step ends. */
+  private get claimBatch(): number {
+    return Math.max(1, Math.ceil(this.options.workerConcurrency / 4));
+  }
+
   private async run(): Promise<void> {
     while (!this.abort.signal.aborted) {
       let claimed = 0;
+      let room = 0;
       try {
-        claimed = await this.tick();
+        room = this.options.workerConcurrency - this.inFlight.size;
+        claimed = await this.pass();
       } catch (error) {
         this.logger.error(`NHI Offboarding engine pass failed: ${error}`);
       }
-      if (
-        claimed === 0 ||
-        this.inFlight.size >= this.options.workerConcurrency
-      ) {
-        await this.sleep(this.options.pollIntervalMs);
+      // Fewer than asked for: nothing more is due now; a step's end or a
+      // wake() ends the sleep early.
+      if (claimed === 0 || claimed < room) {
+        if (!(await this.sleep(this.options.pollIntervalMs))) {
+          this.mayHavePending = true;
+        }
       }
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Resolves true when woken, false when the time ran out. */
+  private sleep(ms: number): Promise<boolean> {
     if (this.woken) {
       this.woken = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return new Promise(resolve => {
       let timer: NodeJS.Timeout | undefined = undefined;
-      const done = () => {
+      const done = (woken: boolean) => {
         clearTimeout(timer);
         this.wakeUp = undefined;
-        resolve();
+        resolve(woken);
       };
-      timer = setTimeout(done, ms);
-      this.wakeUp = done;
+      timer = setTimeout(() => done(false), ms);
+      this.wakeUp = () => done(true);
     });
   }
 
@@ -509,6 +553,7 @@ export class RetirementEngine {
     const held = await this.store.finishStep({
       ...completion,
       stepId: claimed.step.id,
+      retirementId: claimed.retirementId,
       workerId: this.workerId,
       now: this.clock(),
     });

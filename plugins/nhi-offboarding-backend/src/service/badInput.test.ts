@@ -335,7 +335,9 @@ function corpus(retirementId: string, stepId: string): Probe[] {
   ]) {
     probes.push({ method: 'get', path: `/retirements?${q}` });
   }
-  probes.push({ method: 'get', path: '/residual-access?limit=1' });
+  for (const q of ['limit=0', 'limit=5001', 'cursor=x', 'sort=1']) {
+    probes.push({ method: 'get', path: `/residual-access?${q}` });
+  }
   probes.push({ method: 'get', path: '/exceptions?status=maybe' });
   probes.push({ method: 'get', path: '/stats?days=3' });
 

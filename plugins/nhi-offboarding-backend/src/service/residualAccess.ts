@@ -6,6 +6,8 @@ import type { RetirementStore } from '../database/RetirementStore';
 
 const PAGE = 1000;
 const CATALOG_BATCH = 200;
+/** Live anchors read per request at most; the rest is the next page's. */
+const SCAN_BUDGET = 20 * PAGE;
 
 /**
  * Live anchors (active or unknown) that should not be: their entity is
@@ -17,7 +19,9 @@ export async function findResidualAccess(options: {
   auth: AuthService;
   retiredLifecycles: string[];
   limit: number;
-}): Promise<ResidualAccessItem[]> {
+  /** Continue after this anchor id (the nextCursor of the previous page). */
+  cursor?: string;
+}): Promise<{ items: ResidualAccessItem[]; nextCursor?: string }> {
   const { store, catalog, auth } = options;
   const credentials = await auth.getOwnServiceCredentials();
   const entities = new Map<string, Entity | undefined>();
@@ -42,9 +46,15 @@ export async function findResidualAccess(options: {
   };
 
   const result: ResidualAccessItem[] = [];
-  let afterId: string | undefined;
-  for (;;) {
-    const anchors = await store.listLiveAnchors({ limit: PAGE, afterId });
+  let afterId = options.cursor;
+  // A small page needs few rows (most live anchors in a retired estate are
+  // residual); a big one reads 1,000 at a time.
+  const page = Math.min(PAGE, Math.max(100, options.limit));
+  // A page ends at `limit` items or after SCAN_BUDGET live anchors, so a
+  // request costs the same with a million anchors as with a thousand.
+  for (let scanned = 0; ; scanned += page) {
+    if (scanned >= SCAN_BUDGET) return { items: result, nextCursor: afterId };
+    const anchors = await store.listLiveAnchors({ limit: page, afterId });
     if (anchors.length === 0) break;
     afterId = anchors[anchors.length - 1].id;
     await lookUp([
@@ -63,9 +73,11 @@ export async function findResidualAccess(options: {
         reason = 'owner-missing';
       if (reason) {
         result.push({ anchor, reason, entityLifecycle: lifecycle });
-        if (result.length >= options.limit) return result;
+        if (result.length >= options.limit) {
+          return { items: result, nextCursor: anchor.id };
+        }
       }
     }
   }
-  return result;
+  return { items: result };
 }

@@ -657,6 +657,46 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     ).toMatchObject({ status: 400 });
   });
 
+  it('pages residual access with limit and cursor, in the same order as one big page', async () => {
+    // old-bot is deprecated: two more live anchors like its own.
+    await request(server)
+      .get(api('/entities/component/default/old-bot/trust-anchors'))
+      .set(as(OWNER));
+    const row = await knex('nhi_anchors')
+      .where('entity_ref', 'component:default/old-bot')
+      .first();
+    for (const n of [1, 2]) {
+      await knex('nhi_anchors')
+        .insert({
+          ...row,
+          id: `anc_${String(n).padStart(40, '0')}`,
+          external_id: `old-bot-key-${n}`,
+          status: 'active',
+        })
+        .onConflict('id')
+        .ignore();
+    }
+    const all = await request(server)
+      .get(api('/residual-access'))
+      .set(as(PLATFORM));
+    expect(all.body.items.length).toBeGreaterThanOrEqual(2);
+    expect(all.body.nextCursor).toBeUndefined();
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await request(server)
+        .get(
+          api(`/residual-access?limit=1${cursor ? `&cursor=${cursor}` : ''}`),
+        )
+        .set(as(PLATFORM));
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(1);
+      paged.push(...res.body.items.map((i: any) => i.anchor.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(all.body.items.map((i: any) => i.anchor.id));
+  });
+
   it('validates ids and query parameters', async () => {
     expect(
       (

@@ -43,6 +43,7 @@ import {
   evidenceQuery,
   exceptionBody,
   exceptionsQuery,
+  residualAccessQuery,
   holdBody,
   liftHoldBody,
   listQuery,
@@ -432,16 +433,18 @@ export async function createRouter(
   // ---- platform views ----------------------------------------------------
 
   router.get('/residual-access', async (req, res) => {
-    parse(emptyBody, req.query, 'query');
+    const query = parse(residualAccessQuery, req.query, 'query');
     await allow(req, nhiPlatformReadPermission);
-    const items = await findResidualAccess({
-      store,
-      catalog: options.catalog,
-      auth: options.auth,
-      retiredLifecycles: options.retiredLifecycles,
-      limit: 5000,
-    });
-    res.json({ items });
+    res.json(
+      await findResidualAccess({
+        store,
+        catalog: options.catalog,
+        auth: options.auth,
+        retiredLifecycles: options.retiredLifecycles,
+        limit: query.limit,
+        cursor: query.cursor,
+      }),
+    );
   });
 
   router.get('/exceptions', async (req, res) => {

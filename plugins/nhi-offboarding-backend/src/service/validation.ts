@@ -163,6 +163,24 @@ export const evidenceQuery = z
   })
   .strict();
 
+export const residualAccessQuery = z
+  .object({
+    limit: z.coerce
+      .number({ invalid_type_error: 'limit must be a number' })
+      .int('limit must be a whole number')
+      .min(1, 'limit must be at least 1')
+      .max(5000, 'limit must be at most 5000')
+      .default(5000),
+    cursor: z
+      .string()
+      .regex(
+        /^anc_[0-9a-f]{1,64}$/,
+        'cursor must be the nextCursor of the previous page',
+      )
+      .optional(),
+  })
+  .strict();
+
 export const exceptionsQuery = z
   .object({
     status: z

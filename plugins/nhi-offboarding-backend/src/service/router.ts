@@ -30,6 +30,7 @@ import type { ProviderRegistry } from '../providers/ProviderRegistry';
 import { evidenceToCsv, verifyEvidenceChain } from '../evidence';
 import type { RetirementService } from './RetirementService';
 import { findResidualAccess } from './residualAccess';
+import { refusalForService } from './serviceCallers';
 import {
   anchorsQuery,
   attestBody,
@@ -127,6 +128,8 @@ export async function createRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
+    const serviceRefusal = refusalForService(credentials, permission);
+    if (serviceRefusal) throw new NotAllowedError(serviceRefusal);
     const [decision] = await permissions.authorize(
       [
         resourceRef

@@ -18,7 +18,10 @@ describe('refusalForService', () => {
   });
 
   it('leaves users to the permission policy', () => {
-    for (const p of [nhiEntityRetirePermission, nhiExceptionApprovePermission]) {
+    for (const p of [
+      nhiEntityRetirePermission,
+      nhiExceptionApprovePermission,
+    ]) {
       expect(refusalForService(mockCredentials.user(), p)).toBeUndefined();
     }
   });

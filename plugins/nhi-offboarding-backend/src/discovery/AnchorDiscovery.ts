@@ -69,6 +69,25 @@ export class AnchorDiscovery {
     return entity;
   }
 
+  /** Ids of the system providers the catalog links credentials of the entity to. */
+  async linkedProviderIds(entity: Entity): Promise<Set<string>> {
+    const { catalog, auth, providers } = this.options;
+    const resources = await credentialResourcesOf(
+      entity,
+      catalog,
+      await auth.getOwnServiceCredentials(),
+    );
+    return new Set(
+      providers
+        .list()
+        .filter(
+          p =>
+            !p.manual && linkedCredentialsFor(p.id, entity, resources).length,
+        )
+        .map(p => p.id),
+    );
+  }
+
   /**
    * Asks every provider now. With `persist: false` (a dry run) the result is
    * returned but not stored.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'crypto';
+import { ConflictError } from '@backstage/errors';
 import {
   Entity,
   parseEntityRef,
@@ -82,9 +83,10 @@ export class RetirementService {
     await this.options.store.assertNoActiveRetirement(
       stringifyEntityRef(input.entity),
     );
-    const { items: anchors } = await this.options.discovery.discover(
+    const { items: anchors, problems } = await this.options.discovery.discover(
       input.entity,
     );
+    await this.refuseIncompleteInventory(input.entity, problems);
     const now = this.now();
     const steps = this.planFor(anchors, input.mode).map(s => ({
       ...s,
@@ -109,6 +111,29 @@ export class RetirementService {
     });
     this.options.onWork();
     return retirement;
+  }
+
+  /**
+   * Fail closed: when a provider that the catalog links the entity's
+   * credentials to could not be asked, a retirement would leave those
+   * credentials out and still complete. It must not start.
+   */
+  private async refuseIncompleteInventory(
+    entity: Entity,
+    problems: DiscoveryProblem[],
+  ): Promise<void> {
+    if (problems.length === 0) return;
+    const linked = await this.options.discovery.linkedProviderIds(entity);
+    const blocking = problems.filter(p => linked.has(p.providerId));
+    if (blocking.length === 0) return;
+    const unreachable = blocking
+      .map(p => `provider ${p.providerId} could not be asked (${p.message})`)
+      .join('; ');
+    throw new ConflictError(
+      `Cannot retire ${stringifyEntityRef(entity)} now: the catalog links ` +
+        `credentials of it to a provider that did not answer: ${unreachable}. ` +
+        'A retirement would leave those credentials out; start it again when the provider answers.',
+    );
   }
 
   async cancel(id: string, actor: string, reason: string) {

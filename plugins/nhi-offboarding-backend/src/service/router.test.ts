@@ -349,6 +349,29 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     expect(broken.status).toBe(400);
   });
 
+  it('refuses to start a retirement while a provider the entity links to cannot be asked (fail closed)', async () => {
+    const discover = jest
+      .spyOn(sys, 'discover')
+      .mockRejectedValueOnce(new Error('sys is down'));
+    const res = await request(server)
+      .post(api('/retirements'))
+      .set(as(OWNER))
+      .send({
+        entityRef: 'component:default/old-bot',
+        mode: 'revoke',
+        reason: 'x',
+      });
+    discover.mockRestore();
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toMatch(
+      /provider sys could not be asked \(sys is down\).*leave those credentials out/,
+    );
+    const list = await request(server)
+      .get(api('/retirements?entityRef=component:default/old-bot'))
+      .set(as(OWNER));
+    expect(list.body.items).toEqual([]);
+  });
+
   it('forbids retiring an entity one does not own (403), and writes nothing', async () => {
     const res = await request(server)
       .post(api('/retirements'))

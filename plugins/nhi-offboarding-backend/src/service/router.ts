@@ -33,6 +33,7 @@ import { findResidualAccess } from './residualAccess';
 import type { GovernanceService } from '../governance/GovernanceService';
 import type { ReverificationSweep } from '../drift/ReverificationSweep';
 import { addGovernanceRoutes } from './governanceRoutes';
+import { refusalForService } from './serviceCallers';
 import {
   anchorsQuery,
   attestBody,
@@ -133,6 +134,8 @@ export async function createRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
+    const serviceRefusal = refusalForService(credentials, permission);
+    if (serviceRefusal) throw new NotAllowedError(serviceRefusal);
     const [decision] = await permissions.authorize(
       [
         resourceRef

@@ -333,6 +333,79 @@ export const ROWS = [
     request: () => ({ method: 'GET', path: '/providers' }),
     expect: READ,
   },
+  {
+    name: "read a retirement's governance (deadline, last verification)",
+    route: 'GET /retirements/{id}/governance',
+    fixture: 'shared',
+    request: f => ({
+      method: 'GET',
+      path: `/retirements/${f.retirementId}/governance`,
+    }),
+    expect: READ,
+  },
+  {
+    name: "re-verify the owner's quarantined retirement now",
+    route: 'POST /retirements/{id}/reverify',
+    fixture: 'quarantined',
+    changes: true,
+    request: f => ({
+      method: 'POST',
+      path: `/retirements/${f.retirementId}/reverify`,
+      body: {},
+    }),
+    expect: OWNER_CHANGE(),
+  },
+  {
+    // The anchor is not shared, so an allowed caller gets the domain's 400:
+    // the permission check came first and let it through.
+    name: "reassign an anchor's owner",
+    route: 'POST /retirements/{id}/ownership',
+    fixture: 'quarantined',
+    changes: true,
+    request: f => ({
+      method: 'POST',
+      path: `/retirements/${f.retirementId}/ownership`,
+      body: { anchorId: f.anchorId, owner: 'group:default/data-team' },
+    }),
+    expect: OWNER_CHANGE(400),
+    message: { owner: /nothing to reassign/, platform: /nothing to reassign/ },
+  },
+  {
+    name: "export a retirement's evidence for audit",
+    route: 'GET /retirements/{id}/export',
+    fixture: 'shared',
+    request: f => ({
+      method: 'GET',
+      path: `/retirements/${f.retirementId}/export`,
+    }),
+    expect: READ,
+  },
+  {
+    name: 'export a period for audit',
+    route: 'GET /export',
+    fixture: 'shared',
+    request: () => ({
+      method: 'GET',
+      path: `/export?from=${encodeURIComponent(
+        new Date(Date.now() - 86400_000).toISOString(),
+      )}&to=${encodeURIComponent(new Date().toISOString())}`,
+    }),
+    expect: READ,
+  },
+  {
+    name: 'orphaned, stale and unlinked anchors',
+    route: 'GET /governance/anchors',
+    fixture: 'shared',
+    request: () => ({ method: 'GET', path: '/governance/anchors' }),
+    expect: READ,
+  },
+  {
+    name: 'time-to-revoke deadlines and breaches',
+    route: 'GET /governance/deadlines',
+    fixture: 'shared',
+    request: () => ({ method: 'GET', path: '/governance/deadlines' }),
+    expect: READ,
+  },
 ];
 
 // ---- fixtures ------------------------------------------------------------------
@@ -434,6 +507,7 @@ export function createFixtures({ call, count, broken }) {
       entityPath: entityPath(entityRef),
       retirementId: r.id,
       stepId: step?.id,
+      anchorId: step?.anchorId,
     };
   }
 

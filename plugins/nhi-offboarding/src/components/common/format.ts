@@ -53,10 +53,17 @@ export function formatRelative(iso?: string, now: number = Date.now()): string {
   return relativeFormat.format(Math.round(diff / 1000), 'second');
 }
 
-/** "45 s", "12 min", "3 h 20 min", "2 d 4 h". */
+/** "0.4 s", "45 s", "12 min", "3 h 20 min", "2 d 4 h". */
 export function formatDuration(ms?: number): string {
   if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
     return '—';
+  }
+  // Sub-second runs are common for fast systems; "0 s" would read as "never".
+  if (ms < 100) {
+    return '< 0.1 s';
+  }
+  if (ms < 950) {
+    return `${(ms / 1000).toFixed(1)} s`;
   }
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) {

@@ -40,7 +40,6 @@ import {
   createBody,
   decisionBody,
   emptyBody,
-  evidenceQuery,
   exceptionBody,
   exceptionsQuery,
   residualAccessQuery,
@@ -54,6 +53,12 @@ import {
   planBody,
   releaseBody,
 } from './validation';
+import {
+  STEP_PAGE,
+  evidenceQuery,
+  retirementQuery,
+  stepsQuery,
+} from './pagingValidation';
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
@@ -241,9 +246,28 @@ export async function createRouter(
   });
 
   router.get('/retirements/:id', async (req, res) => {
-    const retirement = await retirementFor(req);
+    const query = parse(retirementQuery, req.query, 'query');
+    const id = parseId(req.params.id, 'retirement id');
+    // The row read for the answer also names the entity the permission is
+    // checked on; nothing is sent before the check.
+    const retirement = await store.getRetirement(id, {
+      withSteps: query.steps === 'all',
+    });
+    if (!retirement) throw new NotFoundError(`No retirement with id ${id}`);
     await allow(req, nhiEvidenceReadPermission, retirement.entityRef);
-    res.json(await service.get(retirement.id));
+    if (query.steps === 'page') {
+      const page = await store.listSteps(id, { limit: STEP_PAGE });
+      retirement.steps = page.items;
+      retirement.stepsNextCursor = page.nextCursor;
+    }
+    res.json(retirement);
+  });
+
+  router.get('/retirements/:id/steps', async (req, res) => {
+    const query = parse(stepsQuery, req.query, 'query');
+    const r = await retirementFor(req);
+    await allow(req, nhiEvidenceReadPermission, r.entityRef);
+    res.json(await store.listSteps(r.id, query));
   });
 
   router.post('/retirements/:id/cancel', async (req, res) => {
@@ -411,8 +435,17 @@ export async function createRouter(
 
   router.get('/retirements/:id/evidence', async (req, res) => {
     const query = parse(evidenceQuery, req.query, 'query');
+    if (query.format !== 'json' && req.query.limit !== undefined) {
+      throw new InputError(
+        `Invalid query: limit pages the JSON; format=${query.format} is the whole chain`,
+      );
+    }
     const r = await retirementFor(req);
     await allow(req, nhiEvidenceReadPermission, r.entityRef);
+    if (query.format === 'json') {
+      res.json(await store.getEvidencePage(r.id, query));
+      return;
+    }
     const items = await store.getEvidence(r.id);
     if (query.format === 'csv') {
       res

@@ -59,13 +59,9 @@ export async function readStepPage(
   if (options.status?.length) query.whereIn('status', options.status);
   if (options.cursor) {
     const after = decodeStepCursor(options.cursor);
-    query.where(q =>
-      q
-        .where('stage', '>', after.stage)
-        .orWhere(q2 =>
-          q2.where('stage', after.stage).andWhere('id', '>', after.id),
-        ),
-    );
+    // A row-value comparison: both databases read it as a range of the
+    // (retirement_id, stage, id, ...) index; an OR of the two cases is not.
+    query.whereRaw('(??, ??) > (?, ?)', ['stage', 'id', after.stage, after.id]);
   }
   const rows = await query;
   const page = rows.slice(0, options.limit);

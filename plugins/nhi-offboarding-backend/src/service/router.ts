@@ -30,6 +30,7 @@ import type { ProviderRegistry } from '../providers/ProviderRegistry';
 import { evidenceToCsv, verifyEvidenceChain } from '../evidence';
 import type { RetirementService } from './RetirementService';
 import { findResidualAccess } from './residualAccess';
+import { CatalogLookupCache } from './catalogLookupCache';
 import type { GovernanceService } from '../governance/GovernanceService';
 import type { ReverificationSweep } from '../drift/ReverificationSweep';
 import { addGovernanceRoutes } from './governanceRoutes';
@@ -465,6 +466,8 @@ export async function createRouter(
 
   // ---- platform views ----------------------------------------------------
 
+  const catalogLookups = new CatalogLookupCache();
+
   router.get('/residual-access', async (req, res) => {
     const query = parse(residualAccessQuery, req.query, 'query');
     await allow(req, nhiPlatformReadPermission);
@@ -476,6 +479,7 @@ export async function createRouter(
         retiredLifecycles: options.retiredLifecycles,
         limit: query.limit,
         cursor: query.cursor,
+        cache: catalogLookups,
       }),
     );
   });

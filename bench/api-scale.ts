@@ -49,6 +49,11 @@ function startServer(
     const child = spawn(
       process.execPath,
       [
+        // BENCH_API_CPU_PROF=<dir>: a CPU profile of the server process
+        // (summarise it with lib/profile-summary.mjs).
+        ...(process.env.BENCH_API_CPU_PROF
+          ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_API_CPU_PROF]
+          : []),
         '--require',
         TRANSFORM,
         join(__dirname, 'lib', 'api-server.ts'),
@@ -270,6 +275,21 @@ async function main(): Promise<BenchOutput> {
     ]);
     log(`api-server pid ${server.pid} on port ${server.port}`);
     const header = mockCredentials.user.header('user:default/alice');
+    // The steps cursor after the 250th step of the big retirement.
+    const bigStepCursor = await (async () => {
+      const res = await fetch(
+        `http://127.0.0.1:${server!.port}/api/nhi-offboarding/retirements/${
+          seeded.bigId
+        }/steps?limit=250`,
+        { headers: { authorization: header } },
+      );
+      const body = await res.json();
+      if (!body.nextCursor)
+        throw new Error(
+          `no steps cursor: ${JSON.stringify(body).slice(0, 300)}`,
+        );
+      return encodeURIComponent(body.nextCursor);
+    })();
     const liveEntities = Array.from(
       { length: spec.entities },
       (_, i) => i,
@@ -294,13 +314,23 @@ async function main(): Promise<BenchOutput> {
             pick(),
           )}/trust-anchors`,
       ],
+      // The Retire tab's reads of the 501-step retirement: the retirement
+      // with its progress and first page of steps, a later page of steps
+      // (the cursor after step 250), a page of its evidence from the middle
+      // of the chain. `?steps=all` and `format=export` are the whole thing.
       [
-        'GET retirement with 501 steps',
+        'GET retirement with 501 steps (first page of 50)',
         () => `${base}/retirements/${seeded.bigId}`,
       ],
       [
-        'GET its evidence (503 records)',
-        () => `${base}/retirements/${seeded.bigId}/evidence`,
+        'GET its steps (page of 50, cursor)',
+        () =>
+          `${base}/retirements/${seeded.bigId}/steps?limit=50&cursor=${bigStepCursor}`,
+      ],
+      [
+        'GET its evidence (page of 50 of 503)',
+        () =>
+          `${base}/retirements/${seeded.bigId}/evidence?limit=50&afterSeq=250`,
       ],
       [
         'GET its evidence/verify',
@@ -319,6 +349,13 @@ async function main(): Promise<BenchOutput> {
         () => `${base}/residual-access?limit=100`,
       ],
     ];
+    // --only <regex>: load only the matching endpoints (and the yardstick).
+    if (args.only) {
+      const only = new RegExp(String(args.only), 'i');
+      for (let i = endpoints.length - 1; i > 0; i--) {
+        if (!only.test(endpoints[i][0])) endpoints.splice(i, 1);
+      }
+    }
     // Warm-up: one request each, so the first-request costs stay out.
     for (const [, p] of endpoints) {
       const res = await fetch(`http://127.0.0.1:${server.port}${p()}`, {
@@ -448,10 +485,30 @@ async function main(): Promise<BenchOutput> {
         () => store.listAnchors(`component:default/${entityName(1)}`),
       ],
       [
-        'retirement with steps',
-        () => store.getRetirement(seeded.bigId, { withSteps: true }),
+        'retirement with its first page of steps',
+        async () => {
+          await store.getRetirement(seeded.bigId, { withSteps: false });
+          await store.listSteps(seeded.bigId, { limit: 50 });
+        },
       ],
-      ['evidence', () => store.getEvidence(seeded.bigId)],
+      [
+        'a later page of steps',
+        async () => {
+          const first = await store.listSteps(seeded.bigId, { limit: 250 });
+          await store.listSteps(seeded.bigId, {
+            limit: 50,
+            cursor: first.nextCursor,
+          });
+        },
+      ],
+      [
+        'steps filtered by status',
+        () => store.listSteps(seeded.bigId, { limit: 50, status: ['failed'] }),
+      ],
+      [
+        'evidence page',
+        () => store.getEvidencePage(seeded.bigId, { limit: 50, afterSeq: 250 }),
+      ],
       ['retirements list', () => store.listRetirements({ limit: 50 })],
       [
         'retirements of one entity',

@@ -254,11 +254,11 @@ async function runOnce({ db, size, minKills, maxKills, keep, random }) {
     // Let the engine settle (nothing should run any more).
     const final = await backend.api(
       'GET',
-      `/api/nhi-offboarding/retirements/${retirementId}`,
+      `/api/nhi-offboarding/retirements/${retirementId}?steps=all`,
     );
     const evidence = await backend.api(
       'GET',
-      `/api/nhi-offboarding/retirements/${retirementId}/evidence`,
+      `/api/nhi-offboarding/retirements/${retirementId}/evidence?format=export`,
     );
     const verify = await backend.api(
       'GET',

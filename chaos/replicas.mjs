@@ -331,13 +331,16 @@ async function run({ size, kills, restart, faults, keep, random }) {
     // -- evidence and state ----------------------------------------------------
     const via = api();
     const final = (
-      await via.api('GET', `/api/nhi-offboarding/retirements/${retirementId}`)
+      await via.api(
+        'GET',
+        `/api/nhi-offboarding/retirements/${retirementId}?steps=all`,
+      )
     ).json;
     const items =
       (
         await via.api(
           'GET',
-          `/api/nhi-offboarding/retirements/${retirementId}/evidence`,
+          `/api/nhi-offboarding/retirements/${retirementId}/evidence?format=export`,
         )
       ).json.items ?? [];
     const verify = (

@@ -244,7 +244,26 @@ export interface Retirement {
     anchors: number;
     verified: number;
   };
+  /**
+   * Its steps in stage order: all of them, or (GET /retirements/{id}) the
+   * first page, followed by `stepsNextCursor` for GET .../steps.
+   */
   steps?: RetirementStep[];
+  /** Set when `steps` is a page and more follow. */
+  stepsNextCursor?: string;
+}
+
+/** @public A page of a retirement's steps, in stage order. */
+export interface RetirementStepPage {
+  items: RetirementStep[];
+  nextCursor?: string;
+}
+
+/** @public A page of a retirement's evidence, oldest first. */
+export interface EvidencePage {
+  items: EvidenceRecord[];
+  /** Ask for the next page with afterSeq=nextAfterSeq; absent on the last page. */
+  nextAfterSeq?: number;
 }
 
 export const EVIDENCE_KINDS = [

@@ -6,12 +6,14 @@ import {
   NotFoundError,
 } from '@backstage/errors';
 import type {
+  EvidencePage,
   EvidenceRecord,
   PlannedStep,
   Retirement,
   RetirementMode,
   RetirementStatus,
   RetirementStep,
+  RetirementStepPage,
   StepException,
   StepStatus,
   TrustAnchor,
@@ -26,6 +28,7 @@ import {
   StepState,
 } from '../engine/transitions';
 import { appendEvidence, readEvidence } from './evidenceLog';
+import { readEvidencePage, readStepPage } from './pagedReads';
 import {
   applyReverification,
   Reverification,
@@ -429,6 +432,22 @@ export class RetirementStore {
 
   async getEvidence(retirementId: string): Promise<EvidenceRecord[]> {
     return readEvidence(this.db, retirementId);
+  }
+
+  /** A page of the evidence (see pagedReads.ts). */
+  async getEvidencePage(
+    retirementId: string,
+    options: { limit: number; afterSeq?: number },
+  ): Promise<EvidencePage> {
+    return readEvidencePage(this.db, retirementId, options);
+  }
+
+  /** A page of the steps in stage order (see pagedReads.ts). */
+  async listSteps(
+    retirementId: string,
+    options: { limit: number; cursor?: string; status?: StepStatus[] },
+  ): Promise<RetirementStepPage> {
+    return readStepPage(this.db, retirementId, options);
   }
 
   // ---- the engine's side -------------------------------------------------

@@ -201,7 +201,7 @@ export function retirementFromRow(
 
 export function stepFromRow(
   row: StepRow,
-  anchor: TrustAnchor | undefined,
+  anchor: Pick<TrustAnchor, 'displayName' | 'kind' | 'providerId'> | undefined,
   exception: StepException | undefined,
 ): RetirementStep {
   return {

@@ -232,6 +232,7 @@ function corpus(retirementId: string, stepId: string): Probe[] {
     ['delete', '/hold', {}],
     ['get', '/evidence', undefined],
     ['get', '/evidence/verify', undefined],
+    ['get', '/steps', undefined],
   ];
   for (const id of badIds) {
     for (const [method, suffix, body] of actions) {
@@ -314,8 +315,42 @@ function corpus(retirementId: string, stepId: string): Probe[] {
   ]) {
     probes.push({ method: 'post', path: `${stepBase}/${stepId}/attest`, body });
   }
-  for (const q of ['format=xml', 'format=', 'format[]=csv', 'x=1']) {
+  for (const q of [
+    'format=xml',
+    'format=',
+    'format[]=csv',
+    'x=1',
+    'limit=0',
+    'limit=1001',
+    'limit=2.5',
+    'limit=abc',
+    'afterSeq=-1',
+    'afterSeq=abc',
+    'afterSeq[]=1',
+    'format=csv&limit=10',
+    'format=csv&afterSeq=3',
+    'format=export&limit=10',
+  ]) {
     probes.push({ method: 'get', path: `${real}/evidence?${q}` });
+  }
+  // The retirement's steps, paged.
+  for (const q of ['steps=some', 'steps=', 'steps[]=all', 'x=1']) {
+    probes.push({ method: 'get', path: `${real}?${q}` });
+  }
+  for (const q of [
+    'limit=0',
+    'limit=501',
+    'limit=abc',
+    'cursor=abc*',
+    'cursor=',
+    `cursor=${'a'.repeat(401)}`,
+    'cursor=bm9wZQ',
+    'cursor=%00',
+    'status=done',
+    'status=running,nope',
+    'sort=1',
+  ]) {
+    probes.push({ method: 'get', path: `${real}/steps?${q}` });
   }
 
   // Lists and platform views.

@@ -3,6 +3,7 @@ import type { AuthService } from '@backstage/backend-plugin-api';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import type { ResidualAccessItem } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type { RetirementStore } from '../database/RetirementStore';
+import type { CatalogLookupCache } from './catalogLookupCache';
 
 const PAGE = 1000;
 const CATALOG_BATCH = 200;
@@ -21,12 +22,21 @@ export async function findResidualAccess(options: {
   limit: number;
   /** Continue after this anchor id (the nextCursor of the previous page). */
   cursor?: string;
+  /** Recent catalog answers shared between requests. */
+  cache?: CatalogLookupCache;
 }): Promise<{ items: ResidualAccessItem[]; nextCursor?: string }> {
-  const { store, catalog, auth } = options;
-  const credentials = await auth.getOwnServiceCredentials();
+  const { store, catalog, auth, cache } = options;
   const entities = new Map<string, Entity | undefined>();
   const lookUp = async (refs: string[]) => {
-    const missing = [...new Set(refs)].filter(r => !entities.has(r));
+    const missing = [...new Set(refs)].filter(r => {
+      if (entities.has(r)) return false;
+      const cached = cache ? cache.get(r) : null;
+      if (cached === null) return true; // ask the catalog
+      entities.set(r, cached); // an entity, or undefined = not in the catalog
+      return false;
+    });
+    if (missing.length === 0) return;
+    const credentials = await auth.getOwnServiceCredentials();
     for (let i = 0; i < missing.length; i += CATALOG_BATCH) {
       const batch = missing.slice(i, i + CATALOG_BATCH);
       const { items } = await catalog.getEntitiesByRefs(
@@ -41,7 +51,10 @@ export async function findResidualAccess(options: {
         },
         { credentials },
       );
-      batch.forEach((ref, j) => entities.set(ref, items[j] ?? undefined));
+      batch.forEach((ref, j) => {
+        entities.set(ref, items[j] ?? undefined);
+        cache?.set(ref, items[j] ?? undefined);
+      });
     }
   };
 

@@ -631,6 +631,100 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     ]);
   });
 
+  it("pages a retirement's steps and evidence, together the same as the whole", async () => {
+    const [first] = (
+      await request(server)
+        .get(api('/retirements?status=completed'))
+        .set(as(PLATFORM))
+    ).body.items;
+    const base = api(`/retirements/${first.id}`);
+    const all: Retirement = (
+      await request(server).get(`${base}?steps=all`).set(as(OTHER))
+    ).body;
+    expect(all.steps!.length).toBeGreaterThanOrEqual(3);
+    expect(all.stepsNextCursor).toBeUndefined();
+    const none = await request(server).get(`${base}?steps=none`).set(as(OTHER));
+    expect(none.body.steps).toBeUndefined();
+    expect(none.body.progress).toEqual(all.progress);
+    // The default is the first page; a small run fits in it.
+    const page = await request(server).get(base).set(as(OTHER));
+    expect(page.body.steps).toEqual(all.steps);
+    expect(page.body.stepsNextCursor).toBeUndefined();
+
+    const paged: unknown[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const res = await request(server)
+        .get(
+          `${base}/steps?limit=1${
+            cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''
+          }`,
+        )
+        .set(as(OTHER));
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(1);
+      paged.push(...res.body.items);
+      cursor = res.body.nextCursor;
+      pages++;
+    } while (cursor && pages < 100);
+    expect(paged).toEqual(all.steps);
+    const verifySteps = await request(server)
+      .get(`${base}/steps?status=succeeded&limit=500`)
+      .set(as(OTHER));
+    expect(verifySteps.body.items).toEqual(
+      all.steps!.filter(s => s.status === 'succeeded'),
+    );
+
+    const whole = await request(server)
+      .get(api(`/retirements/${first.id}/evidence?format=export`))
+      .set(as(OTHER));
+    expect(whole.body.nextAfterSeq).toBeUndefined();
+    const records: EvidenceRecord[] = [];
+    let afterSeq: number | undefined;
+    pages = 0;
+    do {
+      const res = await request(server)
+        .get(
+          api(
+            `/retirements/${first.id}/evidence?limit=2${
+              afterSeq !== undefined ? `&afterSeq=${afterSeq}` : ''
+            }`,
+          ),
+        )
+        .set(as(OTHER));
+      expect(res.status).toBe(200);
+      records.push(...res.body.items);
+      afterSeq = res.body.nextAfterSeq;
+      pages++;
+    } while (afterSeq !== undefined && pages < 100);
+    expect(records).toEqual(whole.body.items);
+    expect(records.length).toBeGreaterThan(2);
+
+    for (const [path, message] of [
+      [`${base}/steps?limit=0`, 'limit must be at least 1'],
+      [`${base}/steps?limit=2.5`, 'limit must be a whole number from 1 to 500'],
+      [`${base}/steps?limit=1&limit=2`, 'limit must be given once'],
+      [`${base}/steps?limit=501`, 'limit must be at most 500'],
+      [`${base}/steps?cursor=not*a*cursor`, 'cursor must be the nextCursor'],
+      [`${base}/steps?cursor=bm9wZQ`, 'cursor must be the nextCursor'],
+      [`${base}/steps?status=done`, 'status must be one or more of'],
+      [`${base}?steps=some`, 'steps must be page'],
+      [`${base}/evidence?limit=1001`, 'limit must be at most 1000'],
+      [`${base}/evidence?afterSeq=-1`, 'afterSeq must be a whole number'],
+      [`${base}/evidence?afterSeq=x`, 'afterSeq must be a whole number'],
+      [`${base}/evidence?format=csv&limit=5`, 'format=csv is the whole chain'],
+      [
+        `${base}/evidence?format=export&afterSeq=5`,
+        'format=export is the whole chain',
+      ],
+    ]) {
+      const res = await request(server).get(path).set(as(OTHER));
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+      expect(res.body.error.message).toContain(message);
+    }
+  });
+
   it('shows tampering with stored evidence on the verify endpoint, and offers no way to change it', async () => {
     const [first] = (
       await request(server)

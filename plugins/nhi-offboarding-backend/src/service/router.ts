@@ -30,6 +30,7 @@ import type { ProviderRegistry } from '../providers/ProviderRegistry';
 import { evidenceToCsv, verifyEvidenceChain } from '../evidence';
 import type { RetirementService } from './RetirementService';
 import { findResidualAccess } from './residualAccess';
+import { CatalogLookupCache } from './catalogLookupCache';
 import type { GovernanceService } from '../governance/GovernanceService';
 import type { ReverificationSweep } from '../drift/ReverificationSweep';
 import { addGovernanceRoutes } from './governanceRoutes';
@@ -41,7 +42,6 @@ import {
   createBody,
   decisionBody,
   emptyBody,
-  evidenceQuery,
   exceptionBody,
   exceptionsQuery,
   residualAccessQuery,
@@ -55,6 +55,12 @@ import {
   planBody,
   releaseBody,
 } from './validation';
+import {
+  STEP_PAGE,
+  evidenceQuery,
+  retirementQuery,
+  stepsQuery,
+} from './pagingValidation';
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
@@ -244,9 +250,28 @@ export async function createRouter(
   });
 
   router.get('/retirements/:id', async (req, res) => {
-    const retirement = await retirementFor(req);
+    const query = parse(retirementQuery, req.query, 'query');
+    const id = parseId(req.params.id, 'retirement id');
+    // The row read for the answer also names the entity the permission is
+    // checked on; nothing is sent before the check.
+    const retirement = await store.getRetirement(id, {
+      withSteps: query.steps === 'all',
+    });
+    if (!retirement) throw new NotFoundError(`No retirement with id ${id}`);
     await allow(req, nhiEvidenceReadPermission, retirement.entityRef);
-    res.json(await service.get(retirement.id));
+    if (query.steps === 'page') {
+      const page = await store.listSteps(id, { limit: STEP_PAGE });
+      retirement.steps = page.items;
+      retirement.stepsNextCursor = page.nextCursor;
+    }
+    res.json(retirement);
+  });
+
+  router.get('/retirements/:id/steps', async (req, res) => {
+    const query = parse(stepsQuery, req.query, 'query');
+    const r = await retirementFor(req);
+    await allow(req, nhiEvidenceReadPermission, r.entityRef);
+    res.json(await store.listSteps(r.id, query));
   });
 
   router.post('/retirements/:id/cancel', async (req, res) => {
@@ -414,8 +439,17 @@ export async function createRouter(
 
   router.get('/retirements/:id/evidence', async (req, res) => {
     const query = parse(evidenceQuery, req.query, 'query');
+    if (query.format !== 'json' && req.query.limit !== undefined) {
+      throw new InputError(
+        `Invalid query: limit pages the JSON; format=${query.format} is the whole chain`,
+      );
+    }
     const r = await retirementFor(req);
     await allow(req, nhiEvidenceReadPermission, r.entityRef);
+    if (query.format === 'json') {
+      res.json(await store.getEvidencePage(r.id, query));
+      return;
+    }
     const items = await store.getEvidence(r.id);
     if (query.format === 'csv') {
       res
@@ -435,6 +469,8 @@ export async function createRouter(
 
   // ---- platform views ----------------------------------------------------
 
+  const catalogLookups = new CatalogLookupCache();
+
   router.get('/residual-access', async (req, res) => {
     const query = parse(residualAccessQuery, req.query, 'query');
     await allow(req, nhiPlatformReadPermission);
@@ -446,6 +482,7 @@ export async function createRouter(
         retiredLifecycles: options.retiredLifecycles,
         limit: query.limit,
         cursor: query.cursor,
+        cache: catalogLookups,
       }),
     );
   });

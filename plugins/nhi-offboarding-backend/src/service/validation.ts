@@ -153,16 +153,6 @@ export const anchorsQuery = z
   })
   .strict();
 
-export const evidenceQuery = z
-  .object({
-    format: z
-      .enum(['json', 'csv'], {
-        errorMap: () => ({ message: 'format must be json or csv' }),
-      })
-      .optional(),
-  })
-  .strict();
-
 export const residualAccessQuery = z
   .object({
     limit: z.coerce

@@ -156,6 +156,7 @@ export function mockApi(
     startRetirement: jest.fn().mockResolvedValue(retirement()),
     listRetirements: jest.fn().mockResolvedValue({ items: [] }),
     getRetirement: jest.fn().mockResolvedValue(retirement()),
+    getRetirementSteps: jest.fn().mockResolvedValue({ items: [] }),
     cancelRetirement: jest.fn(),
     retryRetirement: jest.fn(),
     releaseQuarantine: jest.fn(),
@@ -165,9 +166,11 @@ export function mockApi(
     decideException: jest.fn(),
     attestStep: jest.fn(),
     getEvidence: jest.fn().mockResolvedValue([]),
+    getEvidencePage: jest.fn().mockResolvedValue({ items: [] }),
     getEvidenceCsv: jest.fn().mockResolvedValue('seq,kind\n'),
     verifyEvidence: jest.fn().mockResolvedValue({ valid: true, count: 0 }),
     getResidualAccess: jest.fn().mockResolvedValue([]),
+    getResidualAccessPage: jest.fn().mockResolvedValue({ items: [] }),
     listExceptions: jest.fn().mockResolvedValue([]),
     getProviders: jest
       .fn()

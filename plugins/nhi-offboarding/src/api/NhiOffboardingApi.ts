@@ -1,7 +1,10 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type {
+  EvidencePage,
   EvidenceRecord,
   EvidenceVerification,
+  RetirementStepPage,
+  StepStatus,
   ResidualAccessItem,
   Retirement,
   StepException,
@@ -49,7 +52,13 @@ export interface NhiOffboardingApi {
   listRetirements(
     query?: ListRetirementsQuery,
   ): Promise<{ items: Retirement[]; nextCursor?: string }>;
+  /** The retirement with its progress and the first page of its steps (`stepsNextCursor` when more follow). */
   getRetirement(id: string): Promise<Retirement>;
+  /** A page of its steps in stage order; `cursor` is the previous page's nextCursor (or the retirement's stepsNextCursor). */
+  getRetirementSteps(
+    id: string,
+    query?: { limit?: number; cursor?: string; status?: StepStatus[] },
+  ): Promise<RetirementStepPage>;
   cancelRetirement(id: string, reason?: string): Promise<Retirement>;
   retryRetirement(id: string): Promise<Retirement>;
   /** Ends a quarantine early: go on to the final revoke, or restore access. */
@@ -68,10 +77,22 @@ export interface NhiOffboardingApi {
     note?: string,
   ): Promise<StepException>;
   attestStep(id: string, stepId: string, note: string): Promise<Retirement>;
+  /** The whole chain (format=export): for downloads, not for display. */
   getEvidence(id: string): Promise<EvidenceRecord[]>;
+  /** A page of the evidence, oldest first, after `afterSeq`. */
+  getEvidencePage(
+    id: string,
+    query?: { limit?: number; afterSeq?: number },
+  ): Promise<EvidencePage>;
   getEvidenceCsv(id: string): Promise<string>;
   verifyEvidence(id: string): Promise<EvidenceVerification>;
+  /** Every residual access item, page by page: a big estate takes several requests. */
   getResidualAccess(): Promise<ResidualAccessItem[]>;
+  /** One page of residual access; `cursor` is the previous page's nextCursor. */
+  getResidualAccessPage(query?: {
+    limit?: number;
+    cursor?: string;
+  }): Promise<{ items: ResidualAccessItem[]; nextCursor?: string }>;
   listExceptions(query?: {
     status?: StepException['status'];
   }): Promise<ExceptionListItem[]>;

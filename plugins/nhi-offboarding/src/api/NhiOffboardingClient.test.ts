@@ -207,7 +207,8 @@ describe('NhiOffboardingClient', () => {
       response(200, { items: [{ seq: 1 }] }),
     );
     await expect(client.getEvidence('r1')).resolves.toEqual([{ seq: 1 }]);
-    expect(call().url).toBe(`${BASE}/retirements/r1/evidence`);
+    // The whole chain (for downloads) is the explicit export format.
+    expect(call().url).toBe(`${BASE}/retirements/r1/evidence?format=export`);
 
     fetch.mockResolvedValueOnce(
       response(200, 'seq,kind\n1,action\n', 'text/csv'),
@@ -224,6 +225,47 @@ describe('NhiOffboardingClient', () => {
       count: 3,
     });
     expect(call(2).url).toBe(`${BASE}/retirements/r1/evidence/verify`);
+  });
+
+  it('reads steps and evidence page by page', async () => {
+    const { client, call, fetch } = setup(
+      response(200, { items: [{ id: 's1' }], nextCursor: 'c2' }),
+    );
+    await expect(
+      client.getRetirementSteps('r1', {
+        limit: 100,
+        cursor: 'c1',
+        status: ['failed', 'waiting'],
+      }),
+    ).resolves.toEqual({ items: [{ id: 's1' }], nextCursor: 'c2' });
+    expect(call(0).url).toBe(
+      `${BASE}/retirements/r1/steps?limit=100&cursor=c1&status=failed%2Cwaiting`,
+    );
+    fetch.mockResolvedValueOnce(
+      response(200, { items: [{ seq: 51 }], nextAfterSeq: 51 }),
+    );
+    await expect(
+      client.getEvidencePage('r1', { limit: 50, afterSeq: 50 }),
+    ).resolves.toEqual({ items: [{ seq: 51 }], nextAfterSeq: 51 });
+    expect(call(1).url).toBe(
+      `${BASE}/retirements/r1/evidence?limit=50&afterSeq=50`,
+    );
+  });
+
+  it('follows residual access pages to the end when asked for all of it', async () => {
+    const { client, call, fetch } = setup(
+      response(200, { items: [{ reason: 'b' }] }),
+    );
+    fetch.mockResolvedValueOnce(
+      response(200, { items: [{ reason: 'a' }], nextCursor: 'anc_1' }),
+    );
+    await expect(client.getResidualAccess()).resolves.toEqual([
+      { reason: 'a' },
+      { reason: 'b' },
+    ]);
+    expect(call(0).url).toBe(`${BASE}/residual-access`);
+    expect(call(1).url).toBe(`${BASE}/residual-access?cursor=anc_1`);
+    expect(fetch).toHaveBeenCalledTimes(2);
   });
 
   it('lists exceptions by status, residual access and providers', async () => {

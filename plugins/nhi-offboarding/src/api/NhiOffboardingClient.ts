@@ -3,7 +3,10 @@ import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
   NHI_PLUGIN_ID,
+  type EvidencePage,
   type EvidenceRecord,
+  type RetirementStepPage,
+  type StepStatus,
   type EvidenceVerification,
   type PlannedStep,
   type ResidualAccessItem,
@@ -154,6 +157,19 @@ export class NhiOffboardingClient implements NhiOffboardingApi {
     return this.json(path`/retirements/${id}`);
   }
 
+  async getRetirementSteps(
+    id: string,
+    query: { limit?: number; cursor?: string; status?: StepStatus[] } = {},
+  ): Promise<RetirementStepPage> {
+    return this.json(path`/retirements/${id}/steps`, {
+      query: {
+        limit: query.limit,
+        cursor: query.cursor,
+        status: query.status?.join(','),
+      },
+    });
+  }
+
   async cancelRetirement(id: string, reason?: string): Promise<Retirement> {
     return this.json(path`/retirements/${id}/cancel`, {
       method: 'POST',
@@ -229,8 +245,18 @@ export class NhiOffboardingClient implements NhiOffboardingApi {
   async getEvidence(id: string): Promise<EvidenceRecord[]> {
     const result = await this.json<{ items: EvidenceRecord[] }>(
       path`/retirements/${id}/evidence`,
+      { query: { format: 'export' } },
     );
     return result.items;
+  }
+
+  async getEvidencePage(
+    id: string,
+    query: { limit?: number; afterSeq?: number } = {},
+  ): Promise<EvidencePage> {
+    return this.json(path`/retirements/${id}/evidence`, {
+      query: { limit: query.limit, afterSeq: query.afterSeq },
+    });
   }
 
   async getEvidenceCsv(id: string): Promise<string> {
@@ -246,10 +272,24 @@ export class NhiOffboardingClient implements NhiOffboardingApi {
   }
 
   async getResidualAccess(): Promise<ResidualAccessItem[]> {
-    const result = await this.json<{ items: ResidualAccessItem[] }>(
-      '/residual-access',
-    );
-    return result.items;
+    // Follows nextCursor: a page stops after a bounded scan, so one
+    // request is not the whole estate.
+    const items: ResidualAccessItem[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.getResidualAccessPage({ cursor });
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return items;
+  }
+
+  async getResidualAccessPage(
+    query: { limit?: number; cursor?: string } = {},
+  ): Promise<{ items: ResidualAccessItem[]; nextCursor?: string }> {
+    return this.json('/residual-access', {
+      query: { limit: query.limit, cursor: query.cursor },
+    });
   }
 
   async listExceptions(

@@ -13,3 +13,5 @@ export { useProviderLabels } from './useProviderLabels';
 export { useCurrentUserRef } from './useCurrentUserRef';
 export { useTrustAnchors } from './useTrustAnchors';
 export type { TrustAnchorsState } from './useTrustAnchors';
+export { useResidualAccess, RESIDUAL_ACCESS_PAGE } from './useResidualAccess';
+export type { ResidualAccessState } from './useResidualAccess';

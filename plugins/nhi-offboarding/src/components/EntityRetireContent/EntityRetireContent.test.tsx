@@ -44,7 +44,9 @@ describe('EntityRetireContent', () => {
         .mockResolvedValue({ items: [started] }),
       startRetirement: jest.fn().mockResolvedValue(started),
       getRetirement: jest.fn().mockResolvedValue(started),
-      getEvidence: jest.fn().mockResolvedValue([record(1), record(2)]),
+      getEvidencePage: jest
+        .fn()
+        .mockResolvedValue({ items: [record(1), record(2)] }),
       verifyEvidence: jest.fn().mockResolvedValue({ valid: true, count: 2 }),
     });
     await render(<EntityRetireContent />, { api });

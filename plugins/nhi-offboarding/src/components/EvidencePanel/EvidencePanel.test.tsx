@@ -31,7 +31,9 @@ describe('EvidencePanel', () => {
 
   it('shows the records in order with what was observed, and a verified chain', async () => {
     const api = mockApi({
-      getEvidence: jest.fn().mockResolvedValue([...records].reverse()),
+      getEvidencePage: jest
+        .fn()
+        .mockResolvedValue({ items: [...records].reverse() }),
       verifyEvidence: jest.fn().mockResolvedValue({
         valid: true,
         count: 3,
@@ -64,7 +66,7 @@ describe('EvidencePanel', () => {
 
   it('says where the chain is broken and marks the records from there on', async () => {
     const api = mockApi({
-      getEvidence: jest.fn().mockResolvedValue(records),
+      getEvidencePage: jest.fn().mockResolvedValue({ items: records }),
       verifyEvidence: jest.fn().mockResolvedValue({
         valid: false,
         count: 3,
@@ -93,6 +95,10 @@ describe('EvidencePanel', () => {
   it('downloads the evidence as JSON and as CSV', async () => {
     const user = userEvent.setup({ delay: null });
     const api = mockApi({
+      // The page shows one record; the download is the whole chain.
+      getEvidencePage: jest
+        .fn()
+        .mockResolvedValue({ items: records.slice(0, 1) }),
       getEvidence: jest.fn().mockResolvedValue(records),
       verifyEvidence: jest.fn().mockResolvedValue({ valid: true, count: 3 }),
       getEvidenceCsv: jest.fn().mockResolvedValue('seq,kind\n1,planned\n'),
@@ -112,6 +118,7 @@ describe('EvidencePanel', () => {
     expect(json.type).toBe('application/json');
     const parsed = JSON.parse(await json.text());
     expect(parsed.records).toHaveLength(3);
+    expect(api.getEvidence).toHaveBeenCalledWith('r1');
     expect(parsed.verification.valid).toBe(true);
 
     await user.click(
@@ -127,9 +134,56 @@ describe('EvidencePanel', () => {
     expect(await csv.text()).toBe('seq,kind\n1,planned\n');
   });
 
+  it('shows a long chain page by page and loads more on request', async () => {
+    const chain = Array.from({ length: 120 }, (_, i) => record(i + 1));
+    const getEvidencePage = jest.fn(
+      async (_id: string, q: { limit?: number; afterSeq?: number } = {}) => {
+        const from = q.afterSeq ?? 0;
+        const items = chain.slice(from, from + (q.limit ?? 50));
+        const last = items[items.length - 1];
+        return {
+          items,
+          nextAfterSeq: last && last.seq < chain.length ? last.seq : undefined,
+        };
+      },
+    );
+    const api = mockApi({
+      getEvidencePage,
+      verifyEvidence: jest.fn().mockResolvedValue({ valid: true, count: 120 }),
+    });
+    const user = userEvent.setup({ delay: null });
+    await render(<EvidencePanel retirementId="r1" />, { api });
+    expect(await screen.findByText('Chain verified')).toBeInTheDocument();
+    expect(screen.getAllByTestId(/^evidence-/)).toHaveLength(50);
+    expect(getEvidencePage).toHaveBeenCalledWith('r1', {
+      limit: 50,
+      afterSeq: undefined,
+    });
+    await user.click(
+      screen.getByRole('button', {
+        name: 'Load more evidence (50 of 120 shown)',
+      }),
+    );
+    await waitFor(() =>
+      expect(screen.getAllByTestId(/^evidence-/)).toHaveLength(100),
+    );
+    await user.click(
+      screen.getByRole('button', {
+        name: 'Load more evidence (100 of 120 shown)',
+      }),
+    );
+    await waitFor(() =>
+      expect(screen.getAllByTestId(/^evidence-/)).toHaveLength(120),
+    );
+    expect(
+      screen.queryByRole('button', { name: /Load more evidence/ }),
+    ).not.toBeInTheDocument();
+    expect(screen.getByTestId('evidence-120')).toBeInTheDocument();
+  });
+
   it('shows an error panel when the evidence cannot be read', async () => {
     const api = mockApi({
-      getEvidence: jest.fn().mockRejectedValue(new Error('backend down')),
+      getEvidencePage: jest.fn().mockRejectedValue(new Error('backend down')),
     });
     await render(<EvidencePanel retirementId="r1" />, { api });
     expect(

@@ -20,7 +20,7 @@ import type {
   EvidenceRecord,
   EvidenceVerification,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
-import { nhiOffboardingApiRef } from '../../api';
+import { nhiOffboardingApiRef, type NhiOffboardingApi } from '../../api';
 import {
   EVIDENCE_KIND_LABELS,
   StatusChip,
@@ -196,6 +196,30 @@ const RecordItem = (props: {
   );
 };
 
+/** Records per "Load more". */
+export const EVIDENCE_PAGE_SIZE = 50;
+
+/** The first `wanted` records, oldest first, in pages of at most 1,000. */
+async function readEvidence(
+  api: NhiOffboardingApi,
+  retirementId: string,
+  wanted: number,
+): Promise<{ records: EvidenceRecord[]; hasMore: boolean }> {
+  const records: EvidenceRecord[] = [];
+  let afterSeq: number | undefined;
+  for (;;) {
+    const page = await api.getEvidencePage(retirementId, {
+      limit: Math.min(1000, wanted - records.length),
+      afterSeq,
+    });
+    records.push(...page.items);
+    afterSeq = page.nextAfterSeq;
+    if (afterSeq === undefined || records.length >= wanted) {
+      return { records, hasMore: afterSeq !== undefined };
+    }
+  }
+}
+
 /**
  * The evidence of a retirement: a timeline of its records, whether the hash
  * chain holds, and JSON / CSV downloads. `version` re-reads it when it
@@ -210,31 +234,41 @@ export const EvidencePanel = (props: {
   const { retirementId, version } = props;
   const [downloadError, setDownloadError] = useState<string>();
 
+  // How many records to show: the first page, more on "Load more". The
+  // verification always covers the whole chain.
+  const [wanted, setWanted] = useState(EVIDENCE_PAGE_SIZE);
+
   const state = useAsyncRetry(async () => {
-    const [records, verification] = await Promise.all([
-      api.getEvidence(retirementId),
+    const [page, verification] = await Promise.all([
+      readEvidence(api, retirementId, wanted),
       api.verifyEvidence(retirementId),
     ]);
-    return { records, verification };
-  }, [api, retirementId, version]);
+    return { ...page, verification };
+  }, [api, retirementId, version, wanted]);
 
-  const downloadJson = () => {
+  const downloadJson = async () => {
     if (!state.value) {
       return;
     }
-    downloadText(
-      `evidence-${retirementId}.json`,
-      JSON.stringify(
-        {
-          retirementId,
-          verification: state.value.verification,
-          records: state.value.records,
-        },
-        null,
-        2,
-      ),
-      'application/json',
-    );
+    setDownloadError(undefined);
+    try {
+      const records = await api.getEvidence(retirementId);
+      downloadText(
+        `evidence-${retirementId}.json`,
+        JSON.stringify(
+          {
+            retirementId,
+            verification: state.value.verification,
+            records,
+          },
+          null,
+          2,
+        ),
+        'application/json',
+      );
+    } catch (error) {
+      setDownloadError(`The JSON download failed. ${describeError(error)}`);
+    }
   };
   const downloadCsv = async () => {
     setDownloadError(undefined);
@@ -257,7 +291,7 @@ export const EvidencePanel = (props: {
   if (!state.value) {
     return <Progress />;
   }
-  const { records, verification } = state.value;
+  const { records, hasMore, verification } = state.value;
   const firstBroken = verification.valid
     ? undefined
     : verification.firstInvalidSeq;
@@ -315,6 +349,18 @@ export const EvidencePanel = (props: {
             />
           ))}
         </Timeline>
+      )}
+      {hasMore && (
+        <Box display="flex" justifyContent="center" mt={1}>
+          <Button
+            variant="outlined"
+            size="small"
+            disabled={state.loading}
+            onClick={() => setWanted(w => w + EVIDENCE_PAGE_SIZE)}
+          >
+            Load more evidence ({sorted.length} of {verification.count} shown)
+          </Button>
+        </Box>
       )}
     </Box>
   );

@@ -27,26 +27,28 @@ const retirements = [
 function platformApi() {
   return mockApi({
     listRetirements: jest.fn().mockResolvedValue({ items: retirements }),
-    getResidualAccess: jest.fn().mockResolvedValue([
-      {
-        anchor: anchor({
-          id: 'x1',
-          entityRef: 'component:default/old-bot',
-          displayName: 'Old bot token',
-        }),
-        reason: 'entity-deprecated',
-        entityLifecycle: 'deprecated',
-      },
-      {
-        anchor: anchor({
-          id: 'x2',
-          entityRef: 'component:default/orphan-bot',
-          displayName: 'Orphan key',
-          owner: 'group:default/gone-team',
-        }),
-        reason: 'owner-missing',
-      },
-    ]),
+    getResidualAccessPage: jest.fn().mockResolvedValue({
+      items: [
+        {
+          anchor: anchor({
+            id: 'x1',
+            entityRef: 'component:default/old-bot',
+            displayName: 'Old bot token',
+          }),
+          reason: 'entity-deprecated',
+          entityLifecycle: 'deprecated',
+        },
+        {
+          anchor: anchor({
+            id: 'x2',
+            entityRef: 'component:default/orphan-bot',
+            displayName: 'Orphan key',
+            owner: 'group:default/gone-team',
+          }),
+          reason: 'owner-missing',
+        },
+      ],
+    }),
     listExceptions: jest.fn().mockResolvedValue([
       {
         id: 'e1',
@@ -236,6 +238,51 @@ describe('PlatformPage', () => {
     expect(
       screen.queryByRole('img', { name: /Completed retirements per day/ }),
     ).not.toBeInTheDocument();
+  });
+
+  it('reads residual access page by page and loads more on request', async () => {
+    const item = (n: number) => ({
+      anchor: anchor({
+        id: `x${n}`,
+        entityRef: `component:default/gone-${n}`,
+        displayName: `Token ${n}`,
+      }),
+      reason: 'entity-deprecated' as const,
+      entityLifecycle: 'deprecated',
+    });
+    const api = platformApi();
+    api.getResidualAccessPage
+      .mockReset()
+      .mockResolvedValueOnce({ items: [item(1), item(2)], nextCursor: 'c1' })
+      .mockResolvedValueOnce({ items: [item(3)] });
+    await render(<PlatformPage />, { api, entity: null });
+    const residual = within(
+      await screen.findByRole('region', { name: 'Residual access' }),
+    );
+    expect(await residual.findByText('Token 2')).toBeInTheDocument();
+    expect(residual.queryByText('Token 3')).not.toBeInTheDocument();
+    expect(api.getResidualAccessPage).toHaveBeenCalledWith({
+      limit: 200,
+      cursor: undefined,
+    });
+    const user = userEvent.setup({ delay: null });
+    await user.click(
+      residual.getByRole('button', {
+        name: 'Load more residual access (2 anchors so far)',
+      }),
+    );
+    expect(await residual.findByText('Token 3')).toBeInTheDocument();
+    expect(api.getResidualAccessPage).toHaveBeenLastCalledWith({
+      limit: 200,
+      cursor: 'c1',
+    });
+    expect(residual.getByText('Token 1')).toBeInTheDocument();
+    expect(
+      residual.queryByRole('button', { name: /Load more residual access/ }),
+    ).not.toBeInTheDocument();
+    expect(
+      within(screen.getByTestId('tile-residual')).getByText('3'),
+    ).toBeInTheDocument();
   });
 
   it('tells people without the platform permission what they can do instead', async () => {

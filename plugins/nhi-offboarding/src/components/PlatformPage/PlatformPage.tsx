@@ -34,6 +34,10 @@ import {
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { nhiOffboardingApiRef } from '../../api';
 import {
+  useResidualAccess,
+  type ResidualAccessState,
+} from '../../hooks/useResidualAccess';
+import {
   EXCEPTION_STATUS_LABELS,
   RETIREMENT_STATUS_LABELS,
   DEFAULT_RETIRE_TAB_PATH,
@@ -46,6 +50,21 @@ import { StatsCharts } from './StatsCharts';
 import { StatusTiles, type Tile } from './StatusTiles';
 
 const PAGE_SIZE = 50;
+
+/** Residual access comes page by page: both tables read on from here. */
+const LoadMoreResidual = ({ residual }: { residual: ResidualAccessState }) =>
+  residual.hasMore ? (
+    <Box p={1} display="flex" justifyContent="center">
+      <Button
+        variant="outlined"
+        size="small"
+        disabled={residual.loading}
+        onClick={residual.loadMore}
+      >
+        Load more residual access ({residual.items.length} anchors so far)
+      </Button>
+    </Box>
+  ) : null;
 const SOON_MS = 7 * 24 * 3600 * 1000;
 
 function kindOf(entityRef: string): string {
@@ -140,7 +159,7 @@ export const PlatformPage = (props: PlatformPageProps) => {
   const [exceptionStatus, setExceptionStatus] = useState('');
 
   const retirements = useRetirementList(status, owner);
-  const residual = useAsync(() => api.getResidualAccess(), [api]);
+  const residual = useResidualAccess();
   const exceptions = useAsyncRetry(
     () =>
       api.listExceptions({
@@ -163,13 +182,16 @@ export const PlatformPage = (props: PlatformPageProps) => {
     ? retirements.items.filter(r => kindOf(r.entityRef) === kind)
     : retirements.items;
 
-  const residualItems = (residual.value ?? []).filter(
+  const residualItems = residual.items.filter(
     i => i.reason !== 'owner-missing',
   );
-  const orphanedItems = (residual.value ?? []).filter(
+  const orphanedItems = residual.items.filter(
     i => i.reason === 'owner-missing',
   );
   const exceptionItems = exceptions.value ?? [];
+  // The tiles count what is loaded; "Load more" below the tables reads on.
+  const residualLoaded =
+    !residual.error && !(residual.loading && residual.items.length === 0);
 
   const countOf = (s: RetirementStatus): number | undefined => {
     if (stats.value) {
@@ -197,13 +219,13 @@ export const PlatformPage = (props: PlatformPageProps) => {
     {
       key: 'residual',
       label: 'Residual access',
-      value: residual.value ? residualItems.length : undefined,
+      value: residualLoaded ? residualItems.length : undefined,
       alarming: true,
     },
     {
       key: 'orphaned',
       label: 'Orphaned anchors',
-      value: residual.value ? orphanedItems.length : undefined,
+      value: residualLoaded ? orphanedItems.length : undefined,
       alarming: true,
     },
     {
@@ -357,6 +379,7 @@ export const PlatformPage = (props: PlatformPageProps) => {
                     retireTabPath={tabPath}
                   />
                 )}
+                <LoadMoreResidual residual={residual} />
               </InfoCard>
             </Grid>
             <Grid
@@ -380,6 +403,7 @@ export const PlatformPage = (props: PlatformPageProps) => {
                     retireTabPath={tabPath}
                   />
                 )}
+                <LoadMoreResidual residual={residual} />
               </InfoCard>
             </Grid>
 

@@ -23,6 +23,46 @@ const failed = retirement({
 });
 
 describe('RetirementProgress', () => {
+  it('shows a long run page by page: the first page, then more steps on request', async () => {
+    const named = (n: number) =>
+      step({ id: `s${n}`, anchorName: `Key number ${n}`, status: 'pending' });
+    const long = retirement({
+      progress: { total: 4, done: 0, failed: 0, anchors: 2, verified: 0 },
+      steps: [named(1), named(2)],
+      stepsNextCursor: 'after-2',
+    });
+    const api = mockApi({
+      getRetirementSteps: jest
+        .fn()
+        .mockResolvedValue({ items: [named(3), named(4)] }),
+    });
+    const user = userEvent.setup({ delay: null });
+    await render(
+      <RetirementProgress
+        retirement={long}
+        onChange={jest.fn()}
+        onReload={jest.fn()}
+      />,
+      { api },
+    );
+    expect(screen.getAllByText(/Key number 2/).length).toBeGreaterThan(0);
+    expect(screen.queryByText(/Key number 3/)).not.toBeInTheDocument();
+    expect(api.getRetirementSteps).not.toHaveBeenCalled();
+    await user.click(
+      screen.getByRole('button', { name: 'Load more steps (2 of 4 shown)' }),
+    );
+    expect((await screen.findAllByText(/Key number 4/)).length).toBeGreaterThan(
+      0,
+    );
+    expect(api.getRetirementSteps).toHaveBeenCalledWith('r1', {
+      limit: 100,
+      cursor: 'after-2',
+    });
+    expect(
+      screen.queryByRole('button', { name: /Load more steps/ }),
+    ).not.toBeInTheDocument();
+  });
+
   it('shows verified of total and the steps grouped by phase', async () => {
     await render(
       <RetirementProgress

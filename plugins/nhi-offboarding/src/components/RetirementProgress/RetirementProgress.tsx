@@ -31,6 +31,7 @@ import {
   type TextPromptDialogProps,
 } from './ActionDialogs';
 import { StepsByPhase, stepTitle } from './StepsByPhase';
+import { useStepPages } from './useStepPages';
 import { RetirementGovernance } from '../RetirementGovernance';
 
 const useStyles = makeStyles(theme => ({
@@ -82,6 +83,7 @@ export const RetirementProgress = (props: RetirementProgressProps) => {
   const [busy, setBusy] = useState<string>();
   const [actionError, setActionError] = useState<string>();
   const [dialog, setDialog] = useState<DialogState>();
+  const stepPages = useStepPages(retirement);
 
   const run = async (
     label: string,
@@ -358,7 +360,7 @@ export const RetirementProgress = (props: RetirementProgressProps) => {
 
       {retirement.steps && (
         <StepsByPhase
-          steps={retirement.steps}
+          steps={stepPages.steps}
           handlers={{
             canOperate,
             canApprove: permissions.approveExceptions.allowed,
@@ -396,6 +398,27 @@ export const RetirementProgress = (props: RetirementProgressProps) => {
               }),
           }}
         />
+      )}
+
+      {retirement.steps && (stepPages.hasMore || stepPages.error) && (
+        <Box display="flex" flexDirection="column" alignItems="center" mt={1}>
+          {stepPages.error && (
+            <Alert severity="error">
+              Could not load more steps. {describeError(stepPages.error)}
+            </Alert>
+          )}
+          {stepPages.hasMore && (
+            <Button
+              variant="outlined"
+              size="small"
+              disabled={stepPages.loading}
+              onClick={stepPages.loadMore}
+            >
+              Load more steps ({stepPages.steps.length} of{' '}
+              {retirement.progress.total} shown)
+            </Button>
+          )}
+        </Box>
       )}
 
       {dialog?.kind === 'prompt' && (

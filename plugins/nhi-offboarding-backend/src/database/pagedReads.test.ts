@@ -1,0 +1,111 @@
+import { randomUUID } from 'crypto';
+import { TestDatabases } from '@backstage/backend-test-utils';
+import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import { RetirementStore } from './RetirementStore';
+import { applyDatabaseMigrations } from './migrations';
+import { anchorId } from '../discovery/AnchorDiscovery';
+import { planRetirement } from '../planning/planRetirement';
+import { ProviderRegistry } from '../providers/ProviderRegistry';
+import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create({
+  ids: ['SQLITE_3', 'POSTGRES_15'],
+  disableDocker: true,
+});
+
+describe.each(databases.eachSupportedId())(
+  'paged reads of a big retirement on %p',
+  databaseId => {
+    it('gives its steps and evidence page by page, in the order of the whole, with filters', async () => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      const store = new RetirementStore(knex);
+      const now = new Date('2026-11-01T00:00:00Z');
+      const entityRef = 'component:default/big';
+      const registry = new ProviderRegistry([
+        new InMemoryCredentialSystem('sys'),
+      ]);
+      // 60 anchors, a few steps each: well over two pages of 50.
+      const anchors: TrustAnchor[] = Array.from({ length: 60 }, (_, i) => ({
+        id: anchorId(entityRef, 'sys', `key-${i}`),
+        entityRef,
+        providerId: 'sys',
+        kind: 'api-key',
+        externalId: `key-${i}`,
+        displayName: `Key ${i}`,
+        fingerprint: `sha256:${i}`,
+        scopes: [],
+        sharedWith: [],
+        manual: false,
+        status: 'active',
+        discoveredAt: now.toISOString(),
+        discoveredBy: 'sys',
+      }));
+      await store.upsertAnchors(anchors);
+      const steps = planRetirement({
+        anchors,
+        mode: 'revoke',
+        capabilitiesOf: pid => registry.capabilitiesOf(pid),
+      }).map(s => ({ ...s, id: `stp_${randomUUID()}` }));
+      const id = `ret_${randomUUID()}`;
+      await store.createRetirement({
+        id,
+        entityRef,
+        mode: 'revoke',
+        reason: 'paging test',
+        requestedBy: 'user:default/alice',
+        steps,
+        anchors,
+        now,
+      });
+      // A few changes, so the chain has more than one record.
+      for (let i = 0; i < 6; i++) {
+        await store.setHold(id, 'user:default/alice', i % 2 === 0, 'x', now);
+      }
+      const whole = (await store.getRetirement(id, { withSteps: true }))!;
+      expect(whole.steps!.length).toBeGreaterThan(100);
+
+      const paged = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.listSteps(id, { limit: 50, cursor });
+        expect(page.items.length).toBeLessThanOrEqual(50);
+        paged.push(...page.items);
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor);
+      expect(pages).toBe(Math.ceil(whole.steps!.length / 50));
+      expect(paged).toEqual(whole.steps);
+      // A step of the page names its anchor as the whole read does.
+      expect(paged[0].anchorName).toMatch(/^Key \d+$/);
+
+      const pending = await store.listSteps(id, {
+        limit: 500,
+        status: ['pending'],
+      });
+      expect(pending.items).toEqual(
+        whole.steps!.filter(s => s.status === 'pending'),
+      );
+      expect(
+        (await store.listSteps(id, { limit: 10, status: ['failed'] })).items,
+      ).toEqual([]);
+
+      const chain = await store.getEvidence(id);
+      expect(chain.length).toBeGreaterThan(3);
+      const records = [];
+      let afterSeq: number | undefined;
+      do {
+        const page = await store.getEvidencePage(id, { limit: 2, afterSeq });
+        records.push(...page.items);
+        afterSeq = page.nextAfterSeq;
+      } while (afterSeq !== undefined);
+      expect(records).toEqual(chain);
+      expect(
+        (await store.getEvidencePage(id, { limit: 5, afterSeq: 10_000 })).items,
+      ).toEqual([]);
+    });
+  },
+);

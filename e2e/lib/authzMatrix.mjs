@@ -139,6 +139,16 @@ export const ROWS = [
     expect: READ,
   },
   {
+    name: "read a page of a retirement's steps",
+    route: 'GET /retirements/{id}/steps',
+    fixture: 'shared',
+    request: f => ({
+      method: 'GET',
+      path: `/retirements/${f.retirementId}/steps?limit=2`,
+    }),
+    expect: READ,
+  },
+  {
     name: "cancel the owner's retirement",
     route: 'POST /retirements/{id}/cancel',
     fixture: 'quarantined',

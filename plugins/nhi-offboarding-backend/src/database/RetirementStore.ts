@@ -10,6 +10,7 @@ import type {
   PlannedStep,
   Retirement,
   RetirementMode,
+  RetirementOrigin,
   RetirementStatus,
   RetirementStep,
   StepException,
@@ -83,6 +84,8 @@ export interface NewRetirement {
   steps: (PlannedStep & { id: string })[];
   anchors: TrustAnchor[];
   now: Date;
+  /** The trigger that started it, when no person did. */
+  origin?: RetirementOrigin;
 }
 
 export interface RetirementFilter {
@@ -195,6 +198,7 @@ export class RetirementStore {
           status_reason: null,
           hold_reason: null,
           completed_at: null,
+          origin: input.origin ? JSON.stringify(input.origin) : null,
         } satisfies RetirementRow);
         const rows: StepRow[] = input.steps.map(s => ({
           id: s.id,
@@ -231,6 +235,7 @@ export class RetirementStore {
               entityRef: input.entityRef,
               mode: input.mode,
               reason: input.reason,
+              ...(input.origin ? { origin: { ...input.origin } } : {}),
               quarantineUntil: input.quarantineUntil
                 ? iso(input.quarantineUntil)
                 : null,

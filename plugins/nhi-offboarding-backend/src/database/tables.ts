@@ -60,6 +60,8 @@ export interface RetirementRow {
   created_at: string;
   updated_at: string;
   completed_at: string | null;
+  /** JSON RetirementOrigin, set when a trigger started the retirement. */
+  origin?: string | null;
 }
 
 export interface StepRow {
@@ -190,6 +192,7 @@ export function retirementFromRow(
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     completedAt: opt(row.completed_at),
+    ...(row.origin ? { origin: JSON.parse(row.origin) } : {}),
     progress,
   };
 }

@@ -8,6 +8,7 @@ import type {
   PlannedStep,
   Retirement,
   RetirementMode,
+  RetirementOrigin,
   StepException,
   TrustAnchor,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
@@ -76,15 +77,21 @@ export class RetirementService {
     reason: string;
     quarantineDays?: number;
     actor: string;
+    origin?: RetirementOrigin;
+    /**
+     * The anchors to act on, instead of discovering them: for an entity that
+     * left the catalog, whose stored anchors are all that is known.
+     */
+    anchors?: TrustAnchor[];
   }): Promise<Retirement> {
     // A request that is bound to be refused must not change anything,
     // not even the stored discovery results.
     await this.options.store.assertNoActiveRetirement(
       stringifyEntityRef(input.entity),
     );
-    const { items: anchors } = await this.options.discovery.discover(
-      input.entity,
-    );
+    const anchors =
+      input.anchors ??
+      (await this.options.discovery.discover(input.entity)).items;
     const now = this.now();
     const steps = this.planFor(anchors, input.mode).map(s => ({
       ...s,
@@ -106,6 +113,7 @@ export class RetirementService {
       steps,
       anchors,
       now,
+      origin: input.origin,
     });
     this.options.onWork();
     return retirement;
@@ -198,7 +206,7 @@ export class RetirementService {
 }
 
 /** The entity's spec.owner as a full ref (`team-a` means group:<namespace>/team-a). */
-function ownerOf(entity: Entity): string | undefined {
+export function ownerOf(entity: Entity): string | undefined {
   const owner = entity.spec?.owner;
   if (typeof owner !== 'string' || !owner) return undefined;
   try {

@@ -31,6 +31,10 @@ import { evidenceToCsv, verifyEvidenceChain } from '../evidence';
 import type { RetirementService } from './RetirementService';
 import { findResidualAccess } from './residualAccess';
 import {
+  addTriggerRoutes,
+  TriggerRouteHelpers,
+} from '../triggers/triggerRoutes';
+import {
   anchorsQuery,
   attestBody,
   cancelBody,
@@ -62,6 +66,8 @@ export interface RouterOptions {
   service: RetirementService;
   providers: ProviderRegistry;
   retiredLifecycles: string[];
+  /** Trigger firings and proposals (routes under /triggers). */
+  triggers?: TriggerRouteHelpers['triggers'];
 }
 
 /** Who did it, as written in the evidence. */
@@ -182,6 +188,13 @@ export async function createRouter(
     if (!entityRef) throw new NotFoundError(`No retirement with id ${id}`);
     return { id, entityRef };
   }
+
+  addTriggerRoutes(router, {
+    allow,
+    audited,
+    actorOf,
+    triggers: options.triggers,
+  });
 
   // ---- entities ----------------------------------------------------------
 

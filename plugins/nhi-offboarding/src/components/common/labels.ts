@@ -83,6 +83,7 @@ export const EVIDENCE_KIND_LABELS: Record<EvidenceKind, string> = {
   hold: 'Legal hold',
   status: 'Status',
   completion: 'Completion',
+  drift: 'Drift',
 };
 
 export const RESIDUAL_REASON_LABELS: Record<

@@ -174,6 +174,7 @@ export class RetirementStore {
 
   async createRetirement(input: NewRetirement): Promise<Retirement> {
     const now = iso(input.now);
+    let written: EvidenceRecord[] = [];
     try {
       await inTransaction(this.db, async trx => {
         await trx('nhi_retirements').insert({
@@ -224,7 +225,7 @@ export class RetirementStore {
         for (let i = 0; i < rows.length; i += 200) {
           await trx('nhi_steps').insert(rows.slice(i, i + 200));
         }
-        await this.append(trx, [
+        written = await this.append(trx, [
           {
             retirementId: input.id,
             kind: 'planned',
@@ -267,6 +268,8 @@ export class RetirementStore {
       }
       throw error;
     }
+    // The planned record reaches the auditor, signals and notifications too.
+    if (written.length) this.onEvidence(written);
     return (await this.getRetirement(input.id, { withSteps: true }))!;
   }
 

@@ -104,6 +104,49 @@ export interface Config {
     retiredLifecycles?: string[];
 
     /**
+     * Automatic retirement triggers. Each is off unless enabled; `action`
+     * `propose` (default) leaves a proposal the owner confirms or dismisses,
+     * `retire` starts the retirement. A trigger seen twice starts one.
+     */
+    triggers?: {
+      /** How often the catalog watch compares the catalog with what it saw last, in seconds. Default 60. */
+      watchFrequencySeconds?: number;
+      /** Fires when an entity's spec.lifecycle changes to one of `lifecycles`. */
+      lifecycle?: {
+        enabled?: boolean;
+        action?: 'retire' | 'propose';
+        mode?: 'revoke' | 'quarantine';
+        quarantineDays?: number;
+        /** Default ['deprecated', 'retired', 'decommissioned']. */
+        lifecycles?: string[];
+      };
+      /** Fires when an entity leaves the catalog while its trust anchors are still live. */
+      missing?: {
+        enabled?: boolean;
+        action?: 'retire' | 'propose';
+        mode?: 'revoke' | 'quarantine';
+        quarantineDays?: number;
+      };
+      /** Fires on events of a Backstage events topic (payload: README, "Event trigger"). */
+      events?: {
+        enabled?: boolean;
+        action?: 'retire' | 'propose';
+        mode?: 'revoke' | 'quarantine';
+        quarantineDays?: number;
+        /** Default `nhi-offboarding.retire`. */
+        topic?: string;
+      };
+    };
+
+    /** Notifications through Backstage's notifications service. */
+    notifications?: {
+      /** Set to false to send none. Default true. */
+      enabled?: boolean;
+      /** Entity refs (groups or users) told when an exception waits for approval. Default none. */
+      approvers?: string[];
+    };
+
+    /**
      * Credential systems. Each entry is built by the provider type's module;
      * an entity links to an entry's credentials with the annotation
      * `nhi-offboarding/<id>: id1, id2`. The provider `catalog` (credentials

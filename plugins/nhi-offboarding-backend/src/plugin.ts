@@ -5,6 +5,8 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
 import {
   nhiRetirementSignalChannel,
   nhiOffboardingPermissions,
@@ -30,6 +32,8 @@ import { ReverificationSweep } from './drift/ReverificationSweep';
 import { readReverificationOptions } from './drift/readReverificationOptions';
 import { GovernanceService } from './governance/GovernanceService';
 import { readGovernanceOptions } from './governance/readGovernanceOptions';
+import { RetirementNotifier } from './notifications/RetirementNotifier';
+import { setUpTriggers } from './triggers/setUpTriggers';
 
 /** Provider types this plugin brings; modules add more. */
 const BUILT_IN_FACTORIES: [string, TrustAnchorProviderFactory][] = [
@@ -77,6 +81,8 @@ export const nhiOffboardingPlugin = createBackendPlugin({
         lifecycle: coreServices.lifecycle,
         catalog: catalogServiceRef,
         signals: signalsServiceRef,
+        events: eventsServiceRef,
+        notifications: notificationService,
       },
       async init(deps) {
         const {
@@ -119,8 +125,11 @@ export const nhiOffboardingPlugin = createBackendPlugin({
         );
 
         // The same facts as the evidence table go to Backstage's audit log,
-        // and a signal tells open Retire tabs to re-read the retirement.
+        // a signal tells open Retire tabs to re-read the retirement, and the
+        // notifier tells owners and approvers what needs them.
+        let notifier: RetirementNotifier | undefined;
         const store = new RetirementStore(db, records => {
+          notifier?.onRecords(records);
           const last = records[records.length - 1];
           deps.signals
             .publish({
@@ -151,6 +160,23 @@ export const nhiOffboardingPlugin = createBackendPlugin({
               .catch(error => logger.warn(`Auditor event failed: ${error}`));
           }
         });
+
+        if (
+          config.getOptionalBoolean('nhiOffboarding.notifications.enabled') !==
+          false
+        ) {
+          notifier = new RetirementNotifier({
+            notifications: deps.notifications,
+            store,
+            catalog,
+            auth,
+            logger: logger.child({ component: 'notifications' }),
+            approvers:
+              config.getOptionalStringArray(
+                'nhiOffboarding.notifications.approvers',
+              ) ?? [],
+          });
+        }
 
         const engineOptions = readEngineOptions(config);
         const engine = new RetirementEngine(
@@ -257,9 +283,22 @@ export const nhiOffboardingPlugin = createBackendPlugin({
           auth,
           options: readGovernanceOptions(config),
         });
+        const triggers = await setUpTriggers({
+          config,
+          db,
+          catalog,
+          auth,
+          logger: logger.child({ component: 'triggers' }),
+          scheduler,
+          events: deps.events,
+          retirements: store,
+          service,
+          notifier,
+        });
 
         deps.httpRouter.use(
           await createRouter({
+            triggers,
             httpAuth: deps.httpAuth,
             auth,
             permissions: deps.permissions,

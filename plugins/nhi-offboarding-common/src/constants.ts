@@ -15,3 +15,11 @@ export const NHI_PLUGIN_ID = 'nhi-offboarding';
 export function nhiRetirementSignalChannel(retirementId: string): string {
   return `nhi-offboarding:retirement:${retirementId}`;
 }
+
+/**
+ * Default Backstage events topic on which HR, contractor-management or
+ * workload-retirement systems ask for a retirement (payload: see
+ * RetireEventPayload and the README). Configurable with
+ * `nhiOffboarding.triggers.events.topic`.
+ */
+export const NHI_RETIRE_EVENTS_TOPIC = 'nhi-offboarding.retire';

@@ -233,6 +233,8 @@ export interface Retirement {
   lastReverifiedAt?: string;
   /** When a system was last found trusting one of its anchors again. */
   driftDetectedAt?: string;
+  /** Set when a trigger started the retirement rather than a person. */
+  origin?: RetirementOrigin;
   /**
    * Steps: total, done (succeeded or excepted), failed. Anchors: how many the
    * run covers and how many are verified untrusted or attested.
@@ -397,4 +399,62 @@ export interface RetirementEvidenceExport {
   chain: EvidenceVerification;
   controls: ControlReference[];
   records: ExportedEvidenceRecord[];
+}
+
+export const TRIGGER_KINDS = [
+  'lifecycle',
+  'missing',
+  'event',
+  'scaffolder',
+] as const;
+/**
+ * What starts a retirement without a person pressing Retire: an entity's
+ * lifecycle changed, it left the catalog with live anchors, an event
+ * arrived, or a scaffolder template ran `nhi:retire`.
+ * @public
+ */
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
+
+/** @public */
+export interface RetirementOrigin {
+  trigger: TriggerKind;
+  /** The firing (and proposal) id. */
+  firingId: string;
+  /** What fired, e.g. "spec.lifecycle production → deprecated". */
+  detail: string;
+  /** Who confirmed a proposal, when it was one. */
+  confirmedBy?: string;
+}
+
+export const TRIGGER_FIRING_STATUSES = [
+  'pending',
+  'started',
+  'proposed',
+  'dismissed',
+  'skipped',
+  'rejected',
+] as const;
+/**
+ * `proposed`: waits for an owner to confirm or dismiss; `skipped`: the entity
+ * already had an active retirement or an open proposal; `rejected`: the
+ * trigger's input was invalid or named an unknown entity.
+ * @public
+ */
+export type TriggerFiringStatus = (typeof TRIGGER_FIRING_STATUSES)[number];
+
+/** One firing of a trigger; a proposal is a firing with status `proposed`. @public */
+export interface TriggerFiring {
+  id: string;
+  trigger: TriggerKind;
+  entityRef: string;
+  action: 'retire' | 'propose';
+  status: TriggerFiringStatus;
+  detail?: string;
+  mode: RetirementMode;
+  reason: string;
+  quarantineDays?: number;
+  retirementId?: string;
+  decidedBy?: string;
+  createdAt: string;
+  updatedAt: string;
 }

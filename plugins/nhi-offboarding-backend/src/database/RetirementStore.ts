@@ -11,6 +11,7 @@ import type {
   PlannedStep,
   Retirement,
   RetirementMode,
+  RetirementOrigin,
   RetirementStatus,
   RetirementStep,
   RetirementStepPage,
@@ -97,6 +98,8 @@ export interface NewRetirement {
   steps: (PlannedStep & { id: string })[];
   anchors: TrustAnchor[];
   now: Date;
+  /** The trigger that started it, when no person did. */
+  origin?: RetirementOrigin;
 }
 
 export interface RetirementFilter {
@@ -201,6 +204,7 @@ export class RetirementStore {
 
   async createRetirement(input: NewRetirement): Promise<Retirement> {
     const now = iso(input.now);
+    let written: EvidenceRecord[] = [];
     try {
       await inTransaction(this.db, async trx => {
         await trx('nhi_retirements').insert({
@@ -225,6 +229,7 @@ export class RetirementStore {
           status_reason: null,
           hold_reason: null,
           completed_at: null,
+          origin: input.origin ? JSON.stringify(input.origin) : null,
         } satisfies RetirementRow);
         const rows: StepRow[] = input.steps.map(s => ({
           id: s.id,
@@ -250,7 +255,7 @@ export class RetirementStore {
         for (let i = 0; i < rows.length; i += 200) {
           await trx('nhi_steps').insert(rows.slice(i, i + 200));
         }
-        await this.append(trx, [
+        written = await this.append(trx, [
           {
             retirementId: input.id,
             kind: 'planned',
@@ -261,6 +266,7 @@ export class RetirementStore {
               entityRef: input.entityRef,
               mode: input.mode,
               reason: input.reason,
+              ...(input.origin ? { origin: { ...input.origin } } : {}),
               quarantineUntil: input.quarantineUntil
                 ? iso(input.quarantineUntil)
                 : null,
@@ -292,6 +298,8 @@ export class RetirementStore {
       }
       throw error;
     }
+    // The planned record reaches the auditor, signals and notifications too.
+    if (written.length) this.onEvidence(written);
     return (await this.getRetirement(input.id, { withSteps: true }))!;
   }
 

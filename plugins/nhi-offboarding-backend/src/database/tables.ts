@@ -63,6 +63,8 @@ export interface RetirementRow {
   last_reverified_at?: string | null;
   reverification_recorded_at?: string | null;
   drift_detected_at?: string | null;
+  /** JSON RetirementOrigin, set when a trigger started the retirement. */
+  origin?: string | null;
 }
 
 export interface StepRow {
@@ -195,6 +197,7 @@ export function retirementFromRow(
     completedAt: opt(row.completed_at),
     lastReverifiedAt: opt(row.last_reverified_at ?? null),
     driftDetectedAt: opt(row.drift_detected_at ?? null),
+    ...(row.origin ? { origin: JSON.parse(row.origin) } : {}),
     progress,
   };
 }

@@ -9,6 +9,7 @@ import type {
   PlannedStep,
   Retirement,
   RetirementMode,
+  RetirementOrigin,
   StepException,
   TrustAnchor,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
@@ -77,16 +78,28 @@ export class RetirementService {
     reason: string;
     quarantineDays?: number;
     actor: string;
+    origin?: RetirementOrigin;
+    /**
+     * The anchors to act on, instead of discovering them: for an entity that
+     * left the catalog, whose stored anchors are all that is known.
+     */
+    anchors?: TrustAnchor[];
   }): Promise<Retirement> {
     // A request that is bound to be refused must not change anything,
     // not even the stored discovery results.
     await this.options.store.assertNoActiveRetirement(
       stringifyEntityRef(input.entity),
     );
-    const { items: anchors, problems } = await this.options.discovery.discover(
-      input.entity,
-    );
-    await this.refuseIncompleteInventory(input.entity, problems);
+    // A trigger for an entity that left the catalog passes the anchors it
+    // last knew: there is nothing left to discover from.
+    let anchors = input.anchors;
+    if (!anchors) {
+      const { items, problems } = await this.options.discovery.discover(
+        input.entity,
+      );
+      await this.refuseIncompleteInventory(input.entity, problems);
+      anchors = items;
+    }
     const now = this.now();
     const steps = this.planFor(anchors, input.mode).map(s => ({
       ...s,
@@ -108,6 +121,7 @@ export class RetirementService {
       steps,
       anchors,
       now,
+      origin: input.origin,
     });
     this.options.onWork();
     return retirement;
@@ -223,7 +237,7 @@ export class RetirementService {
 }
 
 /** The entity's spec.owner as a full ref (`team-a` means group:<namespace>/team-a). */
-function ownerOf(entity: Entity): string | undefined {
+export function ownerOf(entity: Entity): string | undefined {
   const owner = entity.spec?.owner;
   if (typeof owner !== 'string' || !owner) return undefined;
   try {

@@ -36,6 +36,10 @@ import type { ReverificationSweep } from '../drift/ReverificationSweep';
 import { addGovernanceRoutes } from './governanceRoutes';
 import { refusalForService } from './serviceCallers';
 import {
+  addTriggerRoutes,
+  TriggerRouteHelpers,
+} from '../triggers/triggerRoutes';
+import {
   anchorsQuery,
   attestBody,
   cancelBody,
@@ -75,6 +79,8 @@ export interface RouterOptions {
   retiredLifecycles: string[];
   governance: GovernanceService;
   reverification: ReverificationSweep;
+  /** Trigger firings and proposals (routes under /triggers). */
+  triggers?: TriggerRouteHelpers['triggers'];
 }
 
 /** Who did it, as written in the evidence. */
@@ -197,6 +203,13 @@ export async function createRouter(
     if (!entityRef) throw new NotFoundError(`No retirement with id ${id}`);
     return { id, entityRef };
   }
+
+  addTriggerRoutes(router, {
+    allow,
+    audited,
+    actorOf,
+    triggers: options.triggers,
+  });
 
   // ---- entities ----------------------------------------------------------
 

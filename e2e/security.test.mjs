@@ -43,7 +43,7 @@ import { startTestPostgres } from './lib/testPostgres.mjs';
 import { secretForms, scanForSecrets } from './lib/secretScan.mjs';
 
 const API = '/api/nhi-offboarding';
-const FIXTURES = 40;
+const FIXTURES = 60;
 const BROKEN = 4; // the matrix uses at most 2: the last one is for the secret scan
 const USERS = {
   otherTeam: 'dmitri.volkov',

@@ -344,6 +344,55 @@ export const ROWS = [
     expect: READ,
   },
   {
+    name: 'list trigger firings and proposals (platform view)',
+    route: 'GET /triggers/firings',
+    fixture: 'shared',
+    request: () => ({ method: 'GET', path: '/triggers/firings' }),
+    expect: READ,
+  },
+  {
+    name: "a template's nhi:retire proposes retiring the owner's entity",
+    route: 'POST /triggers/scaffolder',
+    fixture: 'fresh',
+    changes: true,
+    request: f => ({
+      method: 'POST',
+      path: '/triggers/scaffolder',
+      body: {
+        key: `matrix-cell-${f.entityRef}`,
+        entityRef: f.entityRef,
+        action: 'propose',
+        mode: 'revoke',
+        reason: 'authz matrix',
+      },
+    }),
+    expect: OWNER_CHANGE(201),
+  },
+  {
+    name: "confirm a proposal for the owner's entity",
+    route: 'POST /triggers/firings/{id}/confirm',
+    fixture: 'proposal',
+    changes: true,
+    request: f => ({
+      method: 'POST',
+      path: `/triggers/firings/${f.firingId}/confirm`,
+      body: {},
+    }),
+    expect: OWNER_CHANGE(),
+  },
+  {
+    name: "dismiss a proposal for the owner's entity",
+    route: 'POST /triggers/firings/{id}/dismiss',
+    fixture: 'proposal',
+    changes: true,
+    request: f => ({
+      method: 'POST',
+      path: `/triggers/firings/${f.firingId}/dismiss`,
+      body: { reason: 'still in use' },
+    }),
+    expect: OWNER_CHANGE(),
+  },
+  {
     name: "read a retirement's governance (deadline, last verification)",
     route: 'GET /retirements/{id}/governance',
     fixture: 'shared',
@@ -574,6 +623,24 @@ export function createFixtures({ call, count, broken }) {
         entityPath: entityPath(entityRef),
         retirementId: created.id,
         stepId: step.id,
+      };
+    },
+    proposal: async () => {
+      // A template asks for a proposal (nhi:retire with propose: true).
+      const entityRef = entity();
+      const r = await call('owner', 'POST', '/triggers/scaffolder', {
+        key: `matrix-${entityRef}`,
+        entityRef,
+        action: 'propose',
+        mode: 'revoke',
+        reason: 'authz matrix fixture',
+      });
+      if (r.status !== 201 || r.json?.status !== 'proposed')
+        throw new Error(`fixture proposal: ${r.status} ${r.text}`);
+      return {
+        entityRef,
+        entityPath: entityPath(entityRef),
+        firingId: r.json.id,
       };
     },
     needsAttention: async () => {

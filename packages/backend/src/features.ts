@@ -23,6 +23,9 @@ export function addNhiBackendFeatures(backend: Backend): void {
   // Signals: live updates of the Retire tab.
   backend.add(import('@backstage/plugin-signals-backend'));
 
+  // Notifications: owners and approvers hear of retirements, drift, exceptions.
+  backend.add(import('@backstage/plugin-notifications-backend'));
+
   // NHI Offboarding and its simulated `demo` credential provider.
   backend.add(import('@nhi-offboarding/plugin-nhi-offboarding-backend'));
   backend.add(import('./modules/demoProvider'));

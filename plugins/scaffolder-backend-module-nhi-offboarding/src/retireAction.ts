@@ -27,12 +27,24 @@ export function createNhiRetireAction(options: {
         entityRef: z =>
           z.string().describe('Full entity ref, e.g. component:default/svc'),
         mode: z =>
-          z.enum(['revoke', 'quarantine']).default('revoke').describe('revoke now, or quarantine first'),
+          z
+            .enum(['revoke', 'quarantine'])
+            .default('revoke')
+            .describe('revoke now, or quarantine first'),
         reason: z => z.string().min(1).describe('Why, for the evidence'),
         quarantineDays: z =>
-          z.number().int().min(0).max(365).optional().describe('Days of quarantine'),
+          z
+            .number()
+            .int()
+            .min(0)
+            .max(365)
+            .optional()
+            .describe('Days of quarantine'),
         propose: z =>
-          z.boolean().default(false).describe('Only propose: the owner confirms'),
+          z
+            .boolean()
+            .default(false)
+            .describe('Only propose: the owner confirms'),
       },
       output: {
         retirementId: z => z.string().optional(),
@@ -91,15 +103,20 @@ export function createNhiRetireAction(options: {
         ...(quarantineDays !== undefined ? { quarantineDays } : {}),
       });
       if (firing.status === 'skipped' || firing.status === 'rejected') {
-        throw new Error(`Retirement of ${entityRef} not started: ${firing.detail}`);
+        throw new Error(
+          `Retirement of ${entityRef} not started: ${firing.detail}`,
+        );
       }
       let plannedSteps = 0;
       if (firing.retirementId) {
+        // steps=none: the progress counts say how many there are.
         const res = await fetch(
-          `${base}/retirements/${encodeURIComponent(firing.retirementId)}`,
+          `${base}/retirements/${encodeURIComponent(
+            firing.retirementId,
+          )}?steps=none`,
           { headers: { Authorization: `Bearer ${token}` } },
         );
-        if (res.ok) plannedSteps = ((await res.json()).steps ?? []).length;
+        if (res.ok) plannedSteps = (await res.json()).progress?.total ?? 0;
         ctx.output('retirementId', firing.retirementId);
       }
       ctx.logger.info(

@@ -79,7 +79,9 @@ export class RetirementNotifier {
     await this.send({
       recipients: [owner],
       title: `Retirement proposed for ${firing.entityRef}`,
-      description: `${firing.detail ?? firing.trigger}. Confirm or dismiss it on the Retire tab.`,
+      description: `${
+        firing.detail ?? firing.trigger
+      }. Confirm or dismiss it on the Retire tab.`,
       severity: 'high',
       scope: `nhi-offboarding:proposal:${firing.id}`,
       link: retireTabLink(firing.entityRef),
@@ -185,7 +187,10 @@ export class RetirementNotifier {
     if (!anchor || anchor.sharedWith.length === 0) return [];
     const credentials = await this.options.auth.getOwnServiceCredentials();
     const { items } = await this.options.catalog.getEntitiesByRefs(
-      { entityRefs: anchor.sharedWith, fields: ['kind', 'metadata', 'spec.owner'] },
+      {
+        entityRefs: anchor.sharedWith,
+        fields: ['kind', 'metadata', 'spec.owner'],
+      },
       { credentials },
     );
     const owners = new Set<string>();
@@ -224,7 +229,12 @@ export class RetirementNotifier {
 }
 
 function isInteresting(r: EvidenceRecord): boolean {
-  return ['planned', 'status', 'completion', 'drift', 'exception', 'action'].includes(
-    r.kind,
-  );
+  return [
+    'planned',
+    'status',
+    'completion',
+    'drift',
+    'exception',
+    'action',
+  ].includes(r.kind);
 }

@@ -111,7 +111,9 @@ export class CatalogWatch {
               action: config.lifecycle.action,
               mode: config.lifecycle.mode,
               quarantineDays: config.lifecycle.quarantineDays,
-              detail: `spec.lifecycle ${before.lifecycle ?? '(none)'} → ${lifecycle}`,
+              detail: `spec.lifecycle ${
+                before.lifecycle ?? '(none)'
+              } → ${lifecycle}`,
               reason: `The entity's lifecycle became ${lifecycle}`,
               snapshot,
             });

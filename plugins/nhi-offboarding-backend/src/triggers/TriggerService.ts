@@ -219,9 +219,7 @@ export class TriggerService {
   /** Why a proposal would be pointless: an active retirement or open proposal. */
   private async whyNot(firing: StoredFiring): Promise<string | undefined> {
     try {
-      await this.options.retirements.assertNoActiveRetirement(
-        firing.entityRef,
-      );
+      await this.options.retirements.assertNoActiveRetirement(firing.entityRef);
     } catch (error) {
       if (error instanceof ConflictError) return error.message;
       throw error;
@@ -257,10 +255,9 @@ export class TriggerService {
     firing: StoredFiring,
   ): Promise<{ entity: Entity; anchors?: TrustAnchor[] } | undefined> {
     const credentials = await this.options.auth.getOwnServiceCredentials();
-    const entity = await this.options.catalog.getEntityByRef(
-      firing.entityRef,
-      { credentials },
-    );
+    const entity = await this.options.catalog.getEntityByRef(firing.entityRef, {
+      credentials,
+    });
     if (entity) return { entity };
     const anchors = (
       await this.options.retirements.listAnchors(firing.entityRef)

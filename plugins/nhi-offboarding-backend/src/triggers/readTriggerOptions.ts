@@ -76,7 +76,11 @@ export function readTriggerOptions(root: Config): TriggerOptions {
       `${where}.missing`,
     ),
     events: {
-      ...readAction(config?.getOptionalConfig('events'), off, `${where}.events`),
+      ...readAction(
+        config?.getOptionalConfig('events'),
+        off,
+        `${where}.events`,
+      ),
       topic:
         config?.getOptionalString('events.topic') ?? NHI_RETIRE_EVENTS_TOPIC,
     },

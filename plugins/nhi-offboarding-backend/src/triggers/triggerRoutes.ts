@@ -14,11 +14,7 @@ import {
   RETIREMENT_MODES,
   TRIGGER_FIRING_STATUSES,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
-import {
-  parse,
-  parseFullEntityRef,
-  parseId,
-} from '../service/validation';
+import { parse, parseFullEntityRef, parseId } from '../service/validation';
 import type { TriggerService } from './TriggerService';
 import type { TriggerStore } from './TriggerStore';
 import { publicFiring } from './TriggerService';
@@ -119,7 +115,11 @@ export function addTriggerRoutes(router: Router, h: TriggerRouteHelpers) {
   router.post('/triggers/scaffolder', async (req, res) => {
     const body = parse(scaffolderBody, req.body, 'scaffolder trigger');
     const entityRef = parseFullEntityRef(body.entityRef);
-    const credentials = await h.allow(req, nhiEntityRetirePermission, entityRef);
+    const credentials = await h.allow(
+      req,
+      nhiEntityRetirePermission,
+      entityRef,
+    );
     const actor = h.actorOf(credentials);
     const { firing, duplicate } = await h.audited(
       req,

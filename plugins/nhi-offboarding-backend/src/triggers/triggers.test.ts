@@ -36,7 +36,6 @@ import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
 
 jest.setTimeout(180_000);
 
-
 const ALICE = 'user:default/alice'; // payments (owner of the services)
 const CAROL = 'user:default/carol'; // billing-team (shares a secret)
 const PRIYA = 'user:default/priya'; // platform (approves exceptions)
@@ -243,13 +242,7 @@ describe('triggers on the real catalog, events and notifications backends', () =
             catalog: {
               rules: [
                 {
-                  allow: [
-                    'Component',
-                    'Resource',
-                    'Group',
-                    'User',
-                    'Location',
-                  ],
+                  allow: ['Component', 'Resource', 'Group', 'User', 'Location'],
                 },
               ],
               locations: [{ type: 'file', target: catalogFile }],
@@ -356,10 +349,13 @@ describe('triggers on the real catalog, events and notifications backends', () =
       topic: 'nhi-offboarding',
       link: '/catalog/default/component/svc-a/retire',
     });
-    const carol = await eventually('carol notified of the rotation', async () => {
-      const items = await notificationsOf(CAROL);
-      return items.length ? items : undefined;
-    });
+    const carol = await eventually(
+      'carol notified of the rotation',
+      async () => {
+        const items = await notificationsOf(CAROL);
+        return items.length ? items : undefined;
+      },
+    );
     expect(carol.map(n => n.payload.title)).toEqual([
       expect.stringContaining('Shared secret rotated'),
     ]);
@@ -374,9 +370,7 @@ describe('triggers on the real catalog, events and notifications backends', () =
   it('proposes a retirement when an entity with live anchors leaves the catalog; the owner confirms it', async () => {
     // Someone looked at svc-b's anchors: they are stored, and live.
     const anchors = await request(server)
-      .get(
-        api('/entities/component/default/svc-b/trust-anchors?refresh=true'),
-      )
+      .get(api('/entities/component/default/svc-b/trust-anchors?refresh=true'))
       .set(as(ALICE));
     expect(anchors.body.items).toHaveLength(1);
 
@@ -400,7 +394,9 @@ describe('triggers on the real catalog, events and notifications backends', () =
     });
     expect(await retirementsOf('component:default/svc-b')).toEqual([]);
     await eventually('alice told about the proposal', async () =>
-      (await notificationsOf(ALICE)).find(n =>
+      (
+        await notificationsOf(ALICE)
+      ).find(n =>
         n.payload.title.includes('proposed for component:default/svc-b'),
       ),
     );

@@ -1,6 +1,11 @@
 import { randomUUID } from 'crypto';
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
-import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import type { NotificationSendOptions } from '@backstage/plugin-notifications-node';
+import type {
+  EvidenceRecord,
+  TrustAnchor,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { RetirementStore } from '../database/RetirementStore';
 import { applyDatabaseMigrations } from '../database/migrations';
 import { anchorId } from '../discovery/AnchorDiscovery';
@@ -10,6 +15,7 @@ import { planRetirement } from '../planning/planRetirement';
 import { ProviderRegistry } from '../providers/ProviderRegistry';
 import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
 import { ReverificationSweep } from './ReverificationSweep';
+import { RetirementNotifier } from '../notifications/RetirementNotifier';
 
 jest.setTimeout(60_000);
 
@@ -28,7 +34,11 @@ describe.each(databases.eachSupportedId())(
       await applyDatabaseMigrations(knex);
       const sys = new InMemoryCredentialSystem('sys');
       const registry = new ProviderRegistry([sys]);
-      const store = new RetirementStore(knex);
+      // Every evidence record, as plugin.ts hands them to the notifier.
+      const written: EvidenceRecord[] = [];
+      const store = new RetirementStore(knex, records =>
+        written.push(...records),
+      );
       let now = new Date('2026-11-01T00:00:00Z');
       const sweep = new ReverificationSweep({
         db: knex,
@@ -80,6 +90,7 @@ describe.each(databases.eachSupportedId())(
           mode: 'revoke',
           reason: 'test',
           requestedBy: 'user:default/alice',
+          owner: 'group:default/payments-team',
           steps,
           anchors,
           now,
@@ -102,7 +113,16 @@ describe.each(databases.eachSupportedId())(
       const advance = (ms: number) => {
         now = new Date(now.getTime() + ms);
       };
-      return { knex, sys, registry, store, sweep, completed, advance };
+      return {
+        knex,
+        sys,
+        registry,
+        store,
+        sweep,
+        completed,
+        advance,
+        written,
+      };
     }
 
     it('moves the last-verified time every run but writes a clean re-check to the chain once a day', async () => {
@@ -181,6 +201,41 @@ describe.each(databases.eachSupportedId())(
         externalId: 'e-2',
       });
       expect(verifyEvidenceChain(evidence).valid).toBe(true);
+    });
+
+    it("tells the entity's owners of drift and of the attention it needs", async () => {
+      const { sys, store, sweep, completed, written } = await setup();
+      const id = await completed('n', ['n-1']);
+      sys.credentials.get('n-1')!.status = 'active';
+      written.length = 0;
+      await sweep.run();
+      const sent: NotificationSendOptions[] = [];
+      const notifier = new RetirementNotifier({
+        notifications: { send: async n => void sent.push(n) },
+        store,
+        catalog: catalogServiceMock(),
+        auth: mockServices.auth(),
+        logger: mockServices.logger.mock(),
+        approvers: ['group:default/platform-team'],
+      });
+      await notifier.handle(written);
+      expect(
+        sent.map(n => [n.recipients, n.payload.severity, n.payload.title]),
+      ).toEqual([
+        [
+          { type: 'entity', entityRef: ['group:default/payments-team'] },
+          'critical',
+          'Drift: component:default/n is trusted again somewhere',
+        ],
+        [
+          { type: 'entity', entityRef: ['group:default/payments-team'] },
+          'high',
+          'Retirement of component:default/n needs attention',
+        ],
+      ]);
+      expect(sent[0].payload.link).toBe('/catalog/default/component/n/retire');
+      expect(new Set(sent.map(n => n.payload.scope)).size).toBe(2);
+      expect(id).toMatch(/^ret_/);
     });
 
     it('shares one provider gate with the engine', async () => {

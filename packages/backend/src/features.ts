@@ -15,6 +15,10 @@ export function addNhiBackendFeatures(backend: Backend): void {
 
   // Catalog: the example organisation, systems and credentials in examples/.
   backend.add(import('@backstage/plugin-catalog-backend'));
+  // Template entities, for the scaffolder below.
+  backend.add(
+    import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
+  );
 
   // Permissions, decided by the demo policy in ./modules/permissionPolicy.
   backend.add(import('@backstage/plugin-permission-backend'));
@@ -25,6 +29,13 @@ export function addNhiBackendFeatures(backend: Backend): void {
 
   // Notifications: owners and approvers hear of retirements, drift, exceptions.
   backend.add(import('@backstage/plugin-notifications-backend'));
+
+  // Scaffolder, with the `nhi:retire` action: templates can retire what
+  // other templates created (see examples/templates/).
+  backend.add(import('@backstage/plugin-scaffolder-backend'));
+  backend.add(
+    import('@nhi-offboarding/plugin-scaffolder-backend-module-nhi-offboarding'),
+  );
 
   // NHI Offboarding and its simulated `demo` credential provider.
   backend.add(import('@nhi-offboarding/plugin-nhi-offboarding-backend'));

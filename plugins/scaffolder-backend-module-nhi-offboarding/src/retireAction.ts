@@ -71,6 +71,11 @@ export function createNhiRetireAction(options: {
         return res.json();
       };
       const { entityRef, mode, reason, quarantineDays, propose } = ctx.input;
+      // A template may pass its quarantine field whatever the mode.
+      const quarantine =
+        mode === 'quarantine' && quarantineDays !== undefined
+          ? { quarantineDays }
+          : {};
       const [kindNs, name] = entityRef.split('/');
       const [kind, namespace] = kindNs.split(':');
       if (!kind || !namespace || !name) {
@@ -84,7 +89,7 @@ export function createNhiRetireAction(options: {
           `/entities/${encodeURIComponent(kind)}/${encodeURIComponent(
             namespace,
           )}/${encodeURIComponent(name)}/plan`,
-          { mode, ...(quarantineDays !== undefined ? { quarantineDays } : {}) },
+          { mode, ...quarantine },
         );
         ctx.logger.info(
           `Dry run: retiring ${entityRef} would run ${plan.steps.length} step(s) on ${plan.anchors.length} trust anchor(s)`,
@@ -100,7 +105,7 @@ export function createNhiRetireAction(options: {
         action: propose ? 'propose' : 'retire',
         mode,
         reason,
-        ...(quarantineDays !== undefined ? { quarantineDays } : {}),
+        ...quarantine,
       });
       if (firing.status === 'skipped' || firing.status === 'rejected') {
         throw new Error(

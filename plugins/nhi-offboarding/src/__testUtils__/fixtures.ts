@@ -5,6 +5,7 @@ import type {
   Retirement,
   RetirementStep,
   TrustAnchor,
+  TriggerFiring,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type { NhiOffboardingApi } from '../api';
 
@@ -128,6 +129,23 @@ export function retirement(overrides: Partial<Retirement> = {}): Retirement {
   } as Retirement;
 }
 
+/** An open proposal of the lifecycle trigger for the default entity. */
+export function firing(overrides: Partial<TriggerFiring> = {}): TriggerFiring {
+  return {
+    id: 'f1',
+    trigger: 'lifecycle',
+    entityRef: ENTITY_REF,
+    action: 'propose',
+    status: 'proposed',
+    detail: 'spec.lifecycle production → deprecated',
+    mode: 'revoke',
+    reason: 'The entity was deprecated',
+    createdAt: '2026-02-02T09:00:00Z',
+    updatedAt: '2026-02-02T09:00:00Z',
+    ...overrides,
+  };
+}
+
 export function record(
   seq: number,
   overrides: Partial<EvidenceRecord> = {},
@@ -178,6 +196,9 @@ export function mockApi(
         { id: 'demo', type: 'demo', manual: false, simulated: true },
       ]),
     getStats: jest.fn().mockResolvedValue(undefined),
+    listTriggerFirings: jest.fn().mockResolvedValue([]),
+    confirmProposal: jest.fn(),
+    dismissProposal: jest.fn(),
     getRetirementGovernance: jest.fn().mockResolvedValue({
       deadline: {
         retirementId: 'r1',

@@ -8,6 +8,8 @@ import type {
   ResidualAccessItem,
   Retirement,
   StepException,
+  TriggerFiring,
+  TriggerFiringStatus,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type {
   GovernanceFindings,
@@ -121,6 +123,15 @@ export interface NhiOffboardingApi {
   ): Promise<GovernanceFindings | undefined>;
   /** Retirements against the time-to-revoke objective; breaches only when asked. */
   getDeadlines(query?: { breached?: boolean }): Promise<DeadlineList>;
+  /** Trigger firings, newest first; a proposal is one with status `proposed`. */
+  listTriggerFirings(query?: {
+    entityRef?: string;
+    status?: TriggerFiringStatus;
+    limit?: number;
+  }): Promise<TriggerFiring[]>;
+  /** Confirms a proposal: the backend starts its retirement. */
+  confirmProposal(id: string): Promise<TriggerFiring>;
+  dismissProposal(id: string, reason?: string): Promise<TriggerFiring>;
 }
 
 /** @public */

@@ -194,12 +194,57 @@ describe('NhiOffboardingClient', () => {
       '/retirements/r1/steps/s1/attest',
       { note: 'deleted by hand' },
     ],
+    [
+      'confirm proposal',
+      (c: NhiOffboardingClient) => c.confirmProposal('f/1'),
+      'POST',
+      '/triggers/firings/f%2F1/confirm',
+      {},
+    ],
+    [
+      'dismiss proposal',
+      (c: NhiOffboardingClient) => c.dismissProposal('f1', 'still needed'),
+      'POST',
+      '/triggers/firings/f1/dismiss',
+      { reason: 'still needed' },
+    ],
+    [
+      'dismiss proposal without a reason',
+      (c: NhiOffboardingClient) => c.dismissProposal('f1'),
+      'POST',
+      '/triggers/firings/f1/dismiss',
+      {},
+    ],
   ])('%s calls the right endpoint', async (_name, act, method, path, body) => {
     const { client, call } = setup(response(200, { id: 'r1' }));
     await act(client);
     expect(call().url).toBe(`${BASE}${path}`);
     expect(call().method).toBe(method);
     expect(call().body).toEqual(body);
+  });
+
+  it('lists trigger firings with only the filters given', async () => {
+    const { client, call, fetch } = setup(
+      response(200, { items: [{ id: 'f1', status: 'proposed' }] }),
+    );
+    await expect(
+      client.listTriggerFirings({
+        entityRef: 'component:default/bot',
+        status: 'proposed',
+        limit: 10,
+      }),
+    ).resolves.toEqual([{ id: 'f1', status: 'proposed' }]);
+    const url = new URL(call().url);
+    expect(url.pathname).toBe('/api/nhi-offboarding/triggers/firings');
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      entityRef: 'component:default/bot',
+      status: 'proposed',
+      limit: '10',
+    });
+    fetch.mockResolvedValueOnce(response(200, { items: [] }));
+    await expect(client.listTriggerFirings()).resolves.toEqual([]);
+    expect(call(1).url).toBe(`${BASE}/triggers/firings`);
+    expect(call(1).method).toBe('GET');
   });
 
   it('reads evidence, its verification and the CSV', async () => {

@@ -13,6 +13,8 @@ import {
   type Retirement,
   type StepException,
   type TrustAnchor,
+  type TriggerFiring,
+  type TriggerFiringStatus,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type { NhiOffboardingApi } from './NhiOffboardingApi';
 import type {
@@ -375,6 +377,34 @@ export class NhiOffboardingClient implements NhiOffboardingApi {
   ): Promise<DeadlineList> {
     return this.json('/governance/deadlines', {
       query: { breached: query.breached ? 'true' : undefined },
+    });
+  }
+
+  async listTriggerFirings(
+    query: {
+      entityRef?: string;
+      status?: TriggerFiringStatus;
+      limit?: number;
+    } = {},
+  ): Promise<TriggerFiring[]> {
+    const result = await this.json<{ items: TriggerFiring[] }>(
+      '/triggers/firings',
+      { query: { ...query } },
+    );
+    return result.items;
+  }
+
+  async confirmProposal(id: string): Promise<TriggerFiring> {
+    return this.json(path`/triggers/firings/${id}/confirm`, {
+      method: 'POST',
+      body: {},
+    });
+  }
+
+  async dismissProposal(id: string, reason?: string): Promise<TriggerFiring> {
+    return this.json(path`/triggers/firings/${id}/dismiss`, {
+      method: 'POST',
+      body: reason ? { reason } : {},
     });
   }
 }

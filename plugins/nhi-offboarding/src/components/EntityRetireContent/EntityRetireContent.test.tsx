@@ -6,6 +6,7 @@ import {
   ENTITY_REF,
   anchor,
   entity,
+  firing,
   mockApi,
   record,
   retirement,
@@ -84,6 +85,55 @@ describe('EntityRetireContent', () => {
     expect(screen.getByText('Evidence')).toBeInTheDocument();
     await waitFor(() =>
       expect(screen.getByText('Shown above')).toBeInTheDocument(),
+    );
+  });
+
+  it('confirms a trigger proposal and then shows the retirement it started', async () => {
+    const user = userEvent.setup({ delay: null });
+    const started = retirement({
+      id: 'r7',
+      origin: {
+        trigger: 'lifecycle',
+        firingId: 'f1',
+        detail: 'spec.lifecycle production → deprecated',
+        confirmedBy: 'user:default/test',
+      },
+    });
+    const api = mockApi({
+      listTriggerFirings: jest
+        .fn()
+        .mockResolvedValueOnce([firing()])
+        .mockResolvedValue([]),
+      confirmProposal: jest
+        .fn()
+        .mockResolvedValue(firing({ status: 'started', retirementId: 'r7' })),
+      listRetirements: jest
+        .fn()
+        .mockResolvedValueOnce({ items: [] })
+        .mockResolvedValue({ items: [{ ...started, steps: undefined }] }),
+      getRetirement: jest.fn().mockResolvedValue(started),
+    });
+    await render(<EntityRetireContent />, { api });
+
+    expect(
+      await screen.findByText(
+        'Proposed by the lifecycle trigger: spec.lifecycle production → deprecated',
+      ),
+    ).toBeInTheDocument();
+    const confirm = screen.getByRole('button', { name: 'Confirm' });
+    await waitFor(() => expect(confirm).toBeEnabled());
+    await user.click(confirm);
+
+    expect(api.confirmProposal).toHaveBeenCalledWith('f1');
+    const origin = await screen.findByText(
+      /^Started by the lifecycle trigger \(spec\.lifecycle production → deprecated\), confirmed by/,
+    );
+    expect(within(origin).getByRole('link')).toHaveTextContent('test');
+    expect(api.getRetirement).toHaveBeenCalledWith('r7');
+    await waitFor(() =>
+      expect(
+        screen.queryByRole('button', { name: 'Confirm' }),
+      ).not.toBeInTheDocument(),
     );
   });
 

@@ -17,11 +17,13 @@ import { useEntity } from '@backstage/plugin-catalog-react';
 import {
   ACTIVE_RETIREMENT_STATUSES,
   type Retirement,
+  type TriggerFiring,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { nhiOffboardingApiRef } from '../../api';
 import { useLiveRetirement, useTrustAnchors } from '../../hooks';
 import { AnchorsEmptyState, AnchorsTable } from '../AnchorsTable';
 import { EvidencePanel } from '../EvidencePanel';
+import { ProposalBanner } from '../ProposalBanner';
 import {
   ResidualAccessBanner,
   hasResidualAccess,
@@ -93,11 +95,21 @@ export const EntityRetireContent = () => {
     reloadAnchors();
   };
 
+  // A confirmed proposal started a retirement: show it, like Retire does.
+  const onProposalConfirmed = (firing: TriggerFiring) => {
+    if (firing.retirementId) {
+      setSelectedId(firing.retirementId);
+    }
+    reloadHistory();
+    reloadAnchors();
+  };
+
   const anchorList = anchors.anchors ?? [];
   const showBanner = hasResidualAccess(entity, anchorList, retirements[0]);
 
   return (
     <Grid container spacing={3}>
+      <ProposalBanner entityRef={entityRef} onConfirmed={onProposalConfirmed} />
       {showBanner && (
         <Grid item xs={12}>
           <ResidualAccessBanner

@@ -1,7 +1,12 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { ResponseError } from '@backstage/errors';
-import { anchor, mockApi, retirement } from '../../__testUtils__/fixtures';
+import {
+  anchor,
+  firing,
+  mockApi,
+  retirement,
+} from '../../__testUtils__/fixtures';
 import { render } from '../../__testUtils__/render';
 import { PlatformPage } from './PlatformPage';
 
@@ -160,6 +165,49 @@ describe('PlatformPage', () => {
       screen.getByRole('img', {
         name: /time from start to verified completion: < 1 min 1, 1–5 min 0, 5–15 min 1, 15–60 min 0, 1–4 h 1/,
       }),
+    ).toBeInTheDocument();
+  });
+
+  it('lists open proposals from triggers, linking to the Retire tab', async () => {
+    const api = platformApi();
+    api.listTriggerFirings.mockResolvedValue([
+      firing({
+        id: 'f2',
+        trigger: 'missing',
+        entityRef: 'resource:default/ci-deploy-key',
+        detail: '<a href="https://evil.test">left the catalog</a>',
+        createdAt: '2026-02-03T08:00:00Z',
+      }),
+    ]);
+    const { container } = await render(<PlatformPage />, {
+      api,
+      entity: null,
+    });
+    const card = within(
+      await screen.findByRole('region', { name: 'Proposals from triggers' }),
+    );
+    expect(
+      await card.findByRole('link', { name: 'resource:ci-deploy-key' }),
+    ).toHaveAttribute('href', '/catalog/default/resource/ci-deploy-key/retire');
+    expect(card.getByText('missing')).toBeInTheDocument();
+    expect(
+      card.getByText('<a href="https://evil.test">left the catalog</a>'),
+    ).toBeInTheDocument();
+    expect(container.querySelector('a[href="https://evil.test"]')).toBeNull();
+    expect(api.listTriggerFirings).toHaveBeenCalledWith({
+      status: 'proposed',
+      limit: 200,
+    });
+  });
+
+  it('says when no trigger proposes anything', async () => {
+    const api = platformApi();
+    await render(<PlatformPage />, { api, entity: null });
+    const card = within(
+      await screen.findByRole('region', { name: 'Proposals from triggers' }),
+    );
+    expect(
+      await card.findByText('No trigger proposes a retirement now.'),
     ).toBeInTheDocument();
   });
 

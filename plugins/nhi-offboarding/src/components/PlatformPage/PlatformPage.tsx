@@ -44,6 +44,7 @@ import {
 } from '../common';
 import { ExceptionsTable } from './ExceptionsTable';
 import { GovernanceSection } from './GovernanceSection';
+import { ProposalsCard } from './ProposalsCard';
 import { ResidualAccessTable } from './ResidualAccessTable';
 import { RetirementsTable } from './RetirementsTable';
 import { StatsCharts } from './StatsCharts';
@@ -362,6 +363,8 @@ export const PlatformPage = (props: PlatformPageProps) => {
                 )}
               </InfoCard>
             </Grid>
+
+            <ProposalsCard retireTabPath={tabPath} />
 
             <Grid item xs={12} component="section" aria-label="Residual access">
               <InfoCard

@@ -23,6 +23,43 @@ const failed = retirement({
 });
 
 describe('RetirementProgress', () => {
+  it('says which trigger started a retirement, as text', async () => {
+    const api = mockApi();
+    await render(
+      <RetirementProgress
+        retirement={retirement({
+          origin: {
+            trigger: 'event',
+            firingId: 'f2',
+            detail: '<script>x()</script> offboarding event',
+          },
+        })}
+        onChange={jest.fn()}
+        onReload={jest.fn()}
+      />,
+      { api },
+    );
+    expect(
+      screen.getByText(
+        'Started by the event trigger (<script>x()</script> offboarding event)',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.queryByText(/confirmed by/)).not.toBeInTheDocument();
+  });
+
+  it('shows no origin for a retirement started by hand', async () => {
+    await render(
+      <RetirementProgress
+        retirement={retirement()}
+        onChange={jest.fn()}
+        onReload={jest.fn()}
+      />,
+      { api: mockApi() },
+    );
+    expect(screen.queryByText('Origin')).not.toBeInTheDocument();
+    expect(screen.queryByText(/Started by the/)).not.toBeInTheDocument();
+  });
+
   it('shows a long run page by page: the first page, then more steps on request', async () => {
     const named = (n: number) =>
       step({ id: `s${n}`, anchorName: `Key number ${n}`, status: 'pending' });

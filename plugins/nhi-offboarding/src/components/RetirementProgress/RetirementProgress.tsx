@@ -271,6 +271,20 @@ export const RetirementProgress = (props: RetirementProgressProps) => {
           <dd>
             <Person value={retirement.requestedBy} />
           </dd>
+          {retirement.origin && (
+            <>
+              <dt>Origin</dt>
+              <dd>
+                {`Started by the ${retirement.origin.trigger} trigger (${retirement.origin.detail})`}
+                {retirement.origin.confirmedBy && (
+                  <>
+                    , confirmed by{' '}
+                    <Person value={retirement.origin.confirmedBy} />
+                  </>
+                )}
+              </dd>
+            </>
+          )}
           <dt>Started</dt>
           <dd>{formatDateTime(retirement.createdAt)}</dd>
           {retirement.completedAt && (

@@ -1,0 +1,1 @@
+export { ProposalBanner } from './ProposalBanner';

@@ -117,7 +117,7 @@ describe('EntityRetireContent', () => {
 
     expect(
       await screen.findByText(
-        'Proposed by the lifecycle trigger: spec.lifecycle production → deprecated',
+        'Proposed by the lifecycle change trigger: spec.lifecycle production → deprecated',
       ),
     ).toBeInTheDocument();
     const confirm = screen.getByRole('button', { name: 'Confirm' });
@@ -126,7 +126,7 @@ describe('EntityRetireContent', () => {
 
     expect(api.confirmProposal).toHaveBeenCalledWith('f1');
     const origin = await screen.findByText(
-      /^Started by the lifecycle trigger \(spec\.lifecycle production → deprecated\), confirmed by/,
+      /^Started by the lifecycle change trigger \(spec\.lifecycle production → deprecated\), confirmed by/,
     );
     expect(within(origin).getByRole('link')).toHaveTextContent('test');
     expect(api.getRetirement).toHaveBeenCalledWith('r7');

@@ -189,7 +189,7 @@ describe('PlatformPage', () => {
     expect(
       await card.findByRole('link', { name: 'resource:ci-deploy-key' }),
     ).toHaveAttribute('href', '/catalog/default/resource/ci-deploy-key/retire');
-    expect(card.getByText('missing')).toBeInTheDocument();
+    expect(card.getByText('missing entity')).toBeInTheDocument();
     expect(
       card.getByText('<a href="https://evil.test">left the catalog</a>'),
     ).toBeInTheDocument();

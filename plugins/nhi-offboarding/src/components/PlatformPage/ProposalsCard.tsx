@@ -9,7 +9,7 @@ import {
 import { useApi } from '@backstage/core-plugin-api';
 import type { TriggerFiring } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { nhiOffboardingApiRef } from '../../api';
-import { RetireTabLink, formatDateTime } from '../common';
+import { RetireTabLink, TRIGGER_KIND_LABELS, formatDateTime } from '../common';
 
 /**
  * Open proposals of retirement triggers across the catalog; they are
@@ -33,7 +33,11 @@ export const ProposalsCard = (props: { retireTabPath?: string }) => {
         <RetireTabLink entityRef={f.entityRef} tabPath={props.retireTabPath} />
       ),
     },
-    { title: 'Trigger', field: 'trigger' },
+    {
+      title: 'Trigger',
+      field: 'trigger',
+      render: f => TRIGGER_KIND_LABELS[f.trigger],
+    },
     { title: 'Detail', field: 'detail', render: f => f.detail ?? '—' },
     {
       title: 'Mode',

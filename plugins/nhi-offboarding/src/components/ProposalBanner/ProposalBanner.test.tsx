@@ -32,7 +32,7 @@ describe('ProposalBanner', () => {
     });
     expect(
       within(banner).getByText(
-        'Proposed by the lifecycle trigger: <img src=x onerror="alert(1)"> <b>deprecated</b>',
+        'Proposed by the lifecycle change trigger: <img src=x onerror="alert(1)"> <b>deprecated</b>',
       ),
     ).toBeInTheDocument();
     // The detail comes from the catalog or an event: never markup.

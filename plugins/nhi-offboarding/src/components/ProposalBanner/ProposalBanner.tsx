@@ -13,7 +13,7 @@ import {
   type TriggerFiring,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { nhiOffboardingApiRef } from '../../api';
-import { describeError, formatDateTime } from '../common';
+import { TRIGGER_KIND_LABELS, describeError, formatDateTime } from '../common';
 import { TextPromptDialog } from '../RetirementProgress/ActionDialogs';
 
 /**
@@ -117,7 +117,7 @@ export const ProposalBanner = (props: {
           }
         >
           <AlertTitle>
-            Proposed by the {proposal.trigger} trigger
+            Proposed by the {TRIGGER_KIND_LABELS[proposal.trigger]} trigger
             {proposal.detail ? `: ${proposal.detail}` : ''}
           </AlertTitle>
           Confirming starts a{' '}

@@ -22,6 +22,7 @@ import {
 import {
   RetirementStatusChip,
   StatusChip,
+  TRIGGER_KIND_LABELS,
   describeError,
   formatDateTime,
 } from '../common';
@@ -275,7 +276,9 @@ export const RetirementProgress = (props: RetirementProgressProps) => {
             <>
               <dt>Origin</dt>
               <dd>
-                {`Started by the ${retirement.origin.trigger} trigger (${retirement.origin.detail})`}
+                {`Started by the ${
+                  TRIGGER_KIND_LABELS[retirement.origin.trigger]
+                } trigger (${retirement.origin.detail})`}
                 {retirement.origin.confirmedBy && (
                   <>
                     , confirmed by{' '}

@@ -6,6 +6,7 @@ import type {
   StepAction,
   StepException,
   StepStatus,
+  TriggerKind,
   TrustAnchorKind,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 
@@ -108,3 +109,11 @@ export function labelOf<K extends string>(
   }
   return (labels as Record<string, string>)[value] ?? value;
 }
+
+/** Completes "Proposed by the … trigger" / "Started by the … trigger". */
+export const TRIGGER_KIND_LABELS: Record<TriggerKind, string> = {
+  lifecycle: 'lifecycle change',
+  missing: 'missing entity',
+  event: 'event',
+  scaffolder: 'scaffolder template',
+};

@@ -61,12 +61,14 @@ let portal;
 let browser;
 let page;
 let appUrl;
+let backendUrl;
 let log = '';
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nhi-e2e-'));
 
 before(async () => {
   const [appPort, backendPort] = [await freePort(), await freePort()];
   appUrl = `http://localhost:${appPort}`;
+  backendUrl = `http://localhost:${backendPort}`;
   const overlay = path.join(dataDir, 'app-config.e2e.yaml');
   fs.writeFileSync(
     overlay,
@@ -309,4 +311,62 @@ test('a service owner retires a component from its Retire tab and sees it proven
     path: path.join(SHOTS, '5-governance.png'),
     fullPage: true,
   });
+});
+
+test("a trigger's proposal shows on the platform page and the owner confirms it on the Retire tab", async () => {
+  // What a template's nhi:retire with `propose: true` does, as Alice.
+  const signIn = await fetch(`${backendUrl}/api/auth/guest/refresh`, {
+    method: 'POST',
+    headers: { 'x-requested-with': 'XMLHttpRequest' },
+  });
+  const { token } = (await signIn.json()).backstageIdentity;
+  const proposed = await fetch(
+    `${backendUrl}/api/nhi-offboarding/triggers/scaffolder`,
+    {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        key: 'e2e-destroy-invoice-bot',
+        entityRef: 'component:default/invoice-bot',
+        action: 'propose',
+        mode: 'revoke',
+        reason: 'Destroyed by its template (CHG-2077)',
+      }),
+    },
+  );
+  assert.equal(proposed.status, 201, await proposed.text());
+
+  await page.goto(`${appUrl}/nhi-offboarding`);
+  const card = page.getByRole('region', { name: 'Proposals from triggers' });
+  await card
+    .getByText(/invoice-bot/)
+    .first()
+    .waitFor({ timeout: 60_000 });
+  await card.getByText('scaffolder template').waitFor();
+  await card.scrollIntoViewIfNeeded();
+  await card.screenshot({ path: path.join(SHOTS, '6-proposals.png') });
+
+  await page.goto(`${appUrl}/catalog/default/component/invoice-bot/retire`);
+  const banner = page.getByText(/Proposed by the scaffolder template trigger/);
+  await banner.waitFor({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+  await page
+    .getByText(/Started by the scaffolder template trigger/)
+    .waitFor({ timeout: 60_000 });
+  await page.screenshot({ path: path.join(SHOTS, '7-confirmed.png') });
+  // One retirement, started by the trigger and confirmed by Alice (it then
+  // waits for her attestation of the bank portal password, a manual anchor).
+  const list = await fetch(
+    `${backendUrl}/api/nhi-offboarding/retirements?entityRef=${encodeURIComponent(
+      'component:default/invoice-bot',
+    )}`,
+    { headers: { authorization: `Bearer ${token}` } },
+  );
+  const { items } = await list.json();
+  assert.equal(items.length, 1);
+  assert.equal(items[0].origin?.trigger, 'scaffolder');
+  assert.equal(items[0].origin?.confirmedBy, 'user:default/alice');
 });

@@ -302,12 +302,22 @@ async function run({ size, kills, restart, faults, keep, random }) {
       if (held === 0) continue;
       await victim.kill();
       killedAt.set(pid, Date.now());
-      killsDone++;
+      // What the dead process still holds: a step it finished between the
+      // query and the kill is not orphaned. A kill that orphaned nothing
+      // proves nothing about takeover, so it does not count.
+      const orphanedNow = await leasesOf(pid);
+      if (orphanedNow.length > 0) killsDone++;
+      else
+        log(
+          `${pidName.get(
+            pid,
+          )} finished its lease(s) before the kill landed: not counted`,
+        );
       killLog.push({
         who: pidName.get(pid),
         pid,
-        leased,
-        held,
+        leased: orphanedNow,
+        held: orphanedNow.length,
         done: progress?.done,
       });
       log(

@@ -16,6 +16,7 @@ import {
   type VerifyResult,
   entityRefForms,
   mentionsEntity,
+  logActionResult,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type { LdapProviderConfig } from './config';
@@ -708,16 +709,17 @@ export class LdapProvider implements TrustAnchorProvider {
     action: string,
     result: ActionResult,
   ): ActionResult {
-    (ctx.logger ?? this.logger).info(
-      `ldap provider ${this.id}: ${action}: ${this.redact(result.detail)}`,
+    return logActionResult(
       {
-        provider: this.id,
-        retirementId: ctx.retirementId,
-        stepId: ctx.stepId,
-        changed: result.changed,
+        providerType: 'ldap',
+        providerId: this.id,
+        logger: this.logger,
+        redact: this.redact,
       },
+      ctx,
+      action,
+      result,
     );
-    return result;
   }
 
   /** The provider's bound connection, opened (again) when needed. */

@@ -16,6 +16,7 @@ import {
   type VerifyResult,
   entityRefForms,
   mentionsEntity,
+  logActionResult,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import {
@@ -750,16 +751,17 @@ export class MysqlProvider implements TrustAnchorProvider {
     action: string,
     result: ActionResult,
   ): ActionResult {
-    (ctx.logger ?? this.logger).info(
-      `mysql provider ${this.id}: ${action}: ${this.redact(result.detail)}`,
+    return logActionResult(
       {
-        provider: this.id,
-        retirementId: ctx.retirementId,
-        stepId: ctx.stepId,
-        changed: result.changed,
+        providerType: 'mysql',
+        providerId: this.id,
+        logger: this.logger,
+        redact: this.redact,
       },
+      ctx,
+      action,
+      result,
     );
-    return result;
   }
 
   /** Runs `fn`, turning what it throws into a provider error. */

@@ -12,6 +12,7 @@ import {
   type TrustAnchorProvider,
   type TrustAnchorProviderFactory,
   type VerifyResult,
+  logActionResult,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type { OauthProviderConfig } from './config';
@@ -518,16 +519,17 @@ export class OauthProvider implements TrustAnchorProvider {
     action: string,
     result: ActionResult,
   ): ActionResult {
-    (ctx.logger ?? this.logger).info(
-      `oauth provider ${this.id}: ${action}: ${this.redact(result.detail)}`,
+    return logActionResult(
       {
-        provider: this.id,
-        retirementId: ctx.retirementId,
-        stepId: ctx.stepId,
-        changed: result.changed,
+        providerType: 'oauth',
+        providerId: this.id,
+        logger: this.logger,
+        redact: this.redact,
       },
+      ctx,
+      action,
+      result,
     );
-    return result;
   }
 
   private hint(clientId?: string): string {

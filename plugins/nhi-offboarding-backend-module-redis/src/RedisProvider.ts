@@ -13,6 +13,7 @@ import {
   type TrustAnchorProvider,
   type TrustAnchorProviderFactory,
   type VerifyResult,
+  logActionResult,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import {
@@ -554,16 +555,17 @@ export class RedisProvider implements TrustAnchorProvider {
     action: string,
     result: ActionResult,
   ): ActionResult {
-    (ctx.logger ?? this.logger).info(
-      `redis provider ${this.id}: ${action}: ${this.redact(result.detail)}`,
+    return logActionResult(
       {
-        provider: this.id,
-        retirementId: ctx.retirementId,
-        stepId: ctx.stepId,
-        changed: result.changed,
+        providerType: 'redis',
+        providerId: this.id,
+        logger: this.logger,
+        redact: this.redact,
       },
+      ctx,
+      action,
+      result,
     );
-    return result;
   }
 
   /** The provider's connection, opened (again) when needed. */

@@ -129,3 +129,33 @@ export type TrustAnchorProviderFactory = (options: {
   config: Config;
   logger: LoggerService;
 }) => TrustAnchorProvider | Promise<TrustAnchorProvider>;
+
+/**
+ * Logs a provider action's result, its detail redacted, with the step it
+ * belongs to, and returns the result: one shape for every provider's log.
+ * @public
+ */
+export function logActionResult(
+  options: {
+    providerType: string;
+    providerId: string;
+    logger: LoggerService;
+    redact: (text: string) => string;
+  },
+  ctx: ActionContext,
+  action: string,
+  result: ActionResult,
+): ActionResult {
+  (ctx.logger ?? options.logger).info(
+    `${options.providerType} provider ${
+      options.providerId
+    }: ${action}: ${options.redact(result.detail)}`,
+    {
+      provider: options.providerId,
+      retirementId: ctx.retirementId,
+      stepId: ctx.stepId,
+      changed: result.changed,
+    },
+  );
+  return result;
+}

@@ -14,6 +14,7 @@ import {
   type TrustAnchorProvider,
   type TrustAnchorProviderFactory,
   type VerifyResult,
+  logActionResult,
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type { PostgresProviderConfig } from './config';
@@ -723,16 +724,17 @@ export class PostgresProvider implements TrustAnchorProvider {
     action: string,
     result: ActionResult,
   ): ActionResult {
-    (ctx.logger ?? this.logger).info(
-      `postgres provider ${this.id}: ${action}: ${this.redact(result.detail)}`,
+    return logActionResult(
       {
-        provider: this.id,
-        retirementId: ctx.retirementId,
-        stepId: ctx.stepId,
-        changed: result.changed,
+        providerType: 'postgres',
+        providerId: this.id,
+        logger: this.logger,
+        redact: this.redact,
       },
+      ctx,
+      action,
+      result,
     );
-    return result;
   }
 
   private checkAbort(signal: AbortSignal | undefined, what: string) {

@@ -22,7 +22,8 @@ import {
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
 import type { Entity } from '@backstage/catalog-model';
 import { nhiOffboardingPlugin } from '../../plugins/nhi-offboarding-backend/src/plugin';
-import { dbOf, log, parseArgs, sizeOf } from './common';
+import { QueryTimer, dbOf, log, parseArgs, sizeOf } from './common';
+import { writeFileSync } from 'node:fs';
 import { createBenchDb } from './db';
 import { SCALE, catalogEntities } from './scaleData';
 
@@ -113,6 +114,10 @@ async function main() {
     ],
   });
   const port = backend.server.port();
+  // BENCH_API_SQL_TIMES=<file>: every statement of the load by total time,
+  // written when the server stops (where an endpoint's time goes).
+  const sqlTimesFile = process.env.BENCH_API_SQL_TIMES;
+  const sqlTimer = sqlTimesFile ? new QueryTimer(db.knex as any) : undefined;
   // Wait until the catalog has stitched every entity of the world.
   const components = entities.filter(e => e.kind === 'Component').length;
   const header = mockCredentials.user.header('user:default/alice');
@@ -133,6 +138,11 @@ async function main() {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    if (sqlTimer && sqlTimesFile)
+      writeFileSync(
+        sqlTimesFile,
+        sqlTimer.markdown('plugin SQL by total time', 40),
+      );
     await backend.stop().catch(() => {});
     await db.dispose().catch(() => {});
     await catalogDb.dispose().catch(() => {});

@@ -55,6 +55,8 @@ import {
   exceptionFromRow,
   retirementFromRow,
   stepFromRow,
+  MarkedRetirement,
+  markedFromRow,
 } from './tables';
 
 /** A step claimed by a worker, with the anchor it acts on. */
@@ -180,7 +182,31 @@ export class RetirementStore {
     limit: number;
     afterId?: string;
   }): Promise<TrustAnchor[]> {
-    // The partial index of live anchors (migration ..._perf_3) gives the
+    return (await this.liveAnchors(options)).map(anchorFromRow);
+  }
+
+  /**
+   * The same page as listLiveAnchors, only each anchor's id, entity and
+   * owner: read from the index alone, for scans that keep few of them.
+   */
+  async listLiveAnchorRefs(options: {
+    limit: number;
+    afterId?: string;
+  }): Promise<{ id: string; entityRef: string; owner?: string }[]> {
+    const rows = await this.liveAnchors(options).select(
+      'id',
+      'entity_ref',
+      'owner',
+    );
+    return rows.map(r => ({
+      id: r.id,
+      entityRef: r.entity_ref,
+      ...(r.owner ? { owner: r.owner } : {}),
+    }));
+  }
+
+  private liveAnchors(options: { limit: number; afterId?: string }) {
+    // The partial index of live anchors (migration ..._api_2) gives the
     // page in id order without sorting every live anchor: its condition is
     // written as literals so the planners can match it, and SQLite is told
     // to use it (it would pick the status index and sort: 190 ms vs 1 ms
@@ -190,14 +216,14 @@ export class RetirementStore {
         ? 'nhi_anchors'
         : (this.db.raw('?? indexed by ??', [
             'nhi_anchors',
-            'nhi_anchors_live_id_idx',
+            'nhi_anchors_live_refs_idx',
           ]) as any),
     )
       .whereRaw(`status in ('active', 'unknown')`)
       .orderBy('id')
       .limit(options.limit);
     if (options.afterId) query.where('id', '>', options.afterId);
-    return (await query).map(anchorFromRow);
+    return query;
   }
 
   // ---- retirements -------------------------------------------------------
@@ -327,61 +353,91 @@ export class RetirementStore {
     id: string,
     options: { withSteps: boolean },
   ): Promise<Retirement | undefined> {
-    const row = await this.db<RetirementRow>('nhi_retirements')
-      .where('id', id)
-      .first();
-    if (!row) return undefined;
-    const [progress] = await this.progressOf([id]);
-    const retirement = retirementFromRow(row, progress.get(id)!);
+    const marked = await this.getRetirementMarked(id);
+    if (!marked) return undefined;
+    const progress = await this.progressOf([id]);
+    const retirement = retirementFromRow(marked.row, progress.get(id)!);
     if (options.withSteps) {
       retirement.steps = await this.stepsOf(id);
     }
     return retirement;
   }
 
+  /**
+   * A retirement's row with its change marks: the newest evidence sequence
+   * number and how many of its steps are running (see RetirementReads). One
+   * statement, two index seeks besides the row.
+   */
+  async getRetirementMarked(id: string): Promise<MarkedRetirement | undefined> {
+    const [row] = await this.markedRetirements().where('r.id', id);
+    return row ? markedFromRow(row) : undefined;
+  }
+
   /** Newest first; the cursor is opaque to clients. */
   async listRetirements(
     filter: RetirementFilter,
   ): Promise<{ items: Retirement[]; nextCursor?: string }> {
-    const query = this.db<RetirementRow>('nhi_retirements')
+    const { items, nextCursor } = await this.listRetirementsMarked(filter);
+    const progress = await this.progressOf(items.map(m => m.row.id));
+    return {
+      items: items.map(m => retirementFromRow(m.row, progress.get(m.row.id)!)),
+      nextCursor,
+    };
+  }
+
+  /** A page of retirements (newest first) with their change marks. */
+  async listRetirementsMarked(
+    filter: RetirementFilter,
+  ): Promise<{ items: MarkedRetirement[]; nextCursor?: string }> {
+    const query = this.markedRetirements()
       .orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
+        { column: 'r.created_at', order: 'desc' },
+        { column: 'r.id', order: 'desc' },
       ])
       .limit(filter.limit + 1);
-    if (filter.entityRef) query.where('entity_ref', filter.entityRef);
-    if (filter.owner) query.where('entity_owner', filter.owner);
+    if (filter.entityRef) query.where('r.entity_ref', filter.entityRef);
+    if (filter.owner) query.where('r.entity_owner', filter.owner);
     if (filter.kind) {
       query.where(
-        'entity_ref',
+        'r.entity_ref',
         'like',
         `${filter.kind.toLocaleLowerCase('en-US')}:%`,
       );
     }
-    if (filter.status?.length) query.whereIn('status', filter.status);
+    if (filter.status?.length) query.whereIn('r.status', filter.status);
     if (filter.cursor) {
       const { createdAt, id } = decodeCursor(filter.cursor);
       query.where(q =>
         q
-          .where('created_at', '<', createdAt)
+          .where('r.created_at', '<', createdAt)
           .orWhere(q2 =>
-            q2.where('created_at', createdAt).andWhere('id', '<', id),
+            q2.where('r.created_at', createdAt).andWhere('r.id', '<', id),
           ),
       );
     }
     const rows = await query;
     const page = rows.slice(0, filter.limit);
-    const [progress] = await this.progressOf(page.map(r => r.id));
+    const last = page[page.length - 1];
     return {
-      items: page.map(r => retirementFromRow(r, progress.get(r.id)!)),
+      items: page.map(markedFromRow),
       nextCursor:
         rows.length > filter.limit
-          ? encodeCursor(
-              page[page.length - 1].created_at,
-              page[page.length - 1].id,
-            )
+          ? encodeCursor(last.created_at, last.id)
           : undefined,
     };
+  }
+
+  /** Retirement rows with the marks of getRetirementMarked. */
+  private markedRetirements() {
+    return this.db('nhi_retirements as r').select(
+      'r.*',
+      this.db.raw(
+        '(select max(e.seq) from nhi_evidence e where e.retirement_id = r.id) as mark_evidence_head',
+      ),
+      this.db.raw(
+        "(select count(*) from nhi_steps s where s.retirement_id = r.id and s.status = 'running') as mark_running_steps",
+      ),
+    );
   }
 
   async listExceptions(
@@ -532,8 +588,17 @@ export class RetirementStore {
     // writer at a time anyway, so there is no row lock to spread over.
     // One statement picks, re-checks and leases the steps (one commit per
     // claim pass instead of a transaction with an UPDATE per step).
-    const rows: StepRow[] = await this.db<StepRow>('nhi_steps')
-      .whereIn('id', candidates)
+    const picked = this.db<StepRow>('nhi_steps');
+    if (isPostgres(this.db)) {
+      // `id IN (subquery)` lets PostgreSQL run the locking subquery more
+      // than once (a semi-join), so one claim of 3 could lease 4 steps; an
+      // array built once by the subquery cannot.
+      const { sql, bindings } = candidates.toSQL();
+      picked.whereRaw(`id = any(array(${sql}))`, bindings as any[]);
+    } else {
+      picked.whereIn('id', candidates);
+    }
+    const rows: StepRow[] = await picked
       .where(q => due(q, ''))
       .update({
         status: 'running',
@@ -1293,13 +1358,14 @@ export class RetirementStore {
     );
   }
 
-  private async progressOf(
+  /** Progress counts of retirements, from the steps' covering index. */
+  async progressOf(
     ids: string[],
-  ): Promise<[Map<string, Retirement['progress']>]> {
+  ): Promise<Map<string, Retirement['progress']>> {
     const map = new Map<string, Retirement['progress']>();
     for (const id of ids)
       map.set(id, { total: 0, done: 0, failed: 0, anchors: 0, verified: 0 });
-    if (ids.length === 0) return [map];
+    if (ids.length === 0) return map;
     const rows: {
       retirement_id: string;
       stage: number;
@@ -1328,7 +1394,7 @@ export class RetirementStore {
         }
       }
     }
-    return [map];
+    return map;
   }
 }
 

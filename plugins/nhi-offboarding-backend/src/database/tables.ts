@@ -172,6 +172,34 @@ export function anchorToRow(anchor: TrustAnchor): AnchorRow {
   };
 }
 
+/**
+ * A retirement's row with what tells whether its steps can have changed:
+ * every change to the steps of a retirement that is not running appends
+ * evidence in the same transaction, and only a running retirement's steps
+ * are leased. See service/RetirementReads.ts.
+ */
+export interface MarkedRetirement {
+  row: RetirementRow;
+  /** Sequence number of its newest evidence record (0 when none). */
+  evidenceHead: number;
+  /** Steps leased by a worker right now. */
+  runningSteps: number;
+}
+
+export function markedFromRow(
+  row: RetirementRow & {
+    mark_evidence_head: number | string | null;
+    mark_running_steps: number | string | null;
+  },
+): MarkedRetirement {
+  const { mark_evidence_head, mark_running_steps, ...rest } = row;
+  return {
+    row: rest,
+    evidenceHead: Number(mark_evidence_head ?? 0),
+    runningSteps: Number(mark_running_steps ?? 0),
+  };
+}
+
 export function retirementFromRow(
   row: RetirementRow,
   progress: Retirement['progress'],

@@ -58,7 +58,30 @@ export async function findResidualAccess(options: {
     }
   };
 
-  const result: ResidualAccessItem[] = [];
+  const found: {
+    id: string;
+    reason: ResidualAccessItem['reason'];
+    entityLifecycle?: string;
+  }[] = [];
+  // The scan reads ids, entities and owners from the index; only the
+  // anchors found residual are read whole, once, at the end.
+  const finish = async (nextCursor: string | undefined) => {
+    const anchors = new Map(
+      (await store.getAnchors(found.map(f => f.id))).map(a => [a.id, a]),
+    );
+    const items: ResidualAccessItem[] = [];
+    for (const f of found) {
+      const anchor = anchors.get(f.id);
+      // Revoked between the scan and this read: no longer residual.
+      if (anchor && (anchor.status === 'active' || anchor.status === 'unknown'))
+        items.push({
+          anchor,
+          reason: f.reason,
+          entityLifecycle: f.entityLifecycle,
+        });
+    }
+    return { items, ...(nextCursor ? { nextCursor } : {}) };
+  };
   let afterId = options.cursor;
   // A small page needs few rows (most live anchors in a retired estate are
   // residual); a big one reads 1,000 at a time.
@@ -66,8 +89,8 @@ export async function findResidualAccess(options: {
   // A page ends at `limit` items or after SCAN_BUDGET live anchors, so a
   // request costs the same with a million anchors as with a thousand.
   for (let scanned = 0; ; scanned += page) {
-    if (scanned >= SCAN_BUDGET) return { items: result, nextCursor: afterId };
-    const anchors = await store.listLiveAnchors({ limit: page, afterId });
+    if (scanned >= SCAN_BUDGET) return finish(afterId);
+    const anchors = await store.listLiveAnchorRefs({ limit: page, afterId });
     if (anchors.length === 0) break;
     afterId = anchors[anchors.length - 1].id;
     await lookUp([
@@ -85,12 +108,10 @@ export async function findResidualAccess(options: {
       else if (anchor.owner && !entities.get(anchor.owner))
         reason = 'owner-missing';
       if (reason) {
-        result.push({ anchor, reason, entityLifecycle: lifecycle });
-        if (result.length >= options.limit) {
-          return { items: result, nextCursor: anchor.id };
-        }
+        found.push({ id: anchor.id, reason, entityLifecycle: lifecycle });
+        if (found.length >= options.limit) return finish(anchor.id);
       }
     }
   }
-  return { items: result };
+  return finish(undefined);
 }

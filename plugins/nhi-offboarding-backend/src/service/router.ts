@@ -59,12 +59,8 @@ import {
   planBody,
   releaseBody,
 } from './validation';
-import {
-  STEP_PAGE,
-  evidenceQuery,
-  retirementQuery,
-  stepsQuery,
-} from './pagingValidation';
+import { RetirementReads } from './RetirementReads';
+import { evidenceQuery, retirementQuery, stepsQuery } from './pagingValidation';
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
@@ -81,6 +77,11 @@ export interface RouterOptions {
   reverification: ReverificationSweep;
   /** Trigger firings and proposals (routes under /triggers). */
   triggers?: TriggerRouteHelpers['triggers'];
+}
+
+/** Sends JSON text built by RetirementReads (what res.json would send). */
+function sendJson(res: express.Response, json: string): void {
+  res.type('application/json').send(json);
 }
 
 /** Who did it, as written in the evidence. */
@@ -112,6 +113,7 @@ export async function createRouter(
     providers,
   } = options;
   const router = Router();
+  const reads = new RetirementReads(store);
   router.use(express.json({ limit: '64kb' }));
   router.use((req, _res, next) => {
     const hasBody =
@@ -199,10 +201,13 @@ export async function createRouter(
   /** The retirement's id and entity, for the permission check (one small query). */
   async function retirementFor(req: Request) {
     const id = parseId(req.params.id, 'retirement id');
-    const entityRef = await store.entityRefOfRetirement(id);
+    const entityRef = await reads.entityRefOf(id);
     if (!entityRef) throw new NotFoundError(`No retirement with id ${id}`);
     return { id, entityRef };
   }
+
+  /** Entities the catalog showed a caller a moment ago. */
+  const recentlySeen = new CatalogLookupCache(10_000, 5_000);
 
   addTriggerRoutes(router, {
     allow,
@@ -219,8 +224,17 @@ export async function createRouter(
       const query = parse(anchorsQuery, req.query, 'query');
       const entityRef = entityRefFromPath(req);
       const credentials = await allow(req, nhiAnchorsReadPermission, entityRef);
-      const entity = await discovery.getEntity(entityRef, credentials);
-      res.json(await service.anchorsOf(entity, query.refresh === 'true'));
+      const refresh = query.refresh === 'true';
+      // The catalog is asked whether the caller can see the entity; its
+      // answer is kept 10 s per caller for plain reads (the Retire tab asks
+      // again and again), never for a refresh, which discovers from it.
+      const key = `${actorOf(credentials)}|${entityRef}`;
+      let entity = refresh ? undefined : recentlySeen.get(key);
+      if (!entity) {
+        entity = await discovery.getEntity(entityRef, credentials);
+        recentlySeen.set(key, entity);
+      }
+      res.json(await service.anchorsOf(entity, refresh));
     },
   );
 
@@ -259,7 +273,7 @@ export async function createRouter(
     } else {
       await allow(req, nhiPlatformReadPermission);
     }
-    res.json(await store.listRetirements({ ...query, entityRef, owner }));
+    sendJson(res, await reads.listJson({ ...query, entityRef, owner }));
   });
 
   router.get('/retirements/:id', async (req, res) => {
@@ -267,24 +281,23 @@ export async function createRouter(
     const id = parseId(req.params.id, 'retirement id');
     // The row read for the answer also names the entity the permission is
     // checked on; nothing is sent before the check.
-    const retirement = await store.getRetirement(id, {
-      withSteps: query.steps === 'all',
-    });
-    if (!retirement) throw new NotFoundError(`No retirement with id ${id}`);
-    await allow(req, nhiEvidenceReadPermission, retirement.entityRef);
-    if (query.steps === 'page') {
-      const page = await store.listSteps(id, { limit: STEP_PAGE });
-      retirement.steps = page.items;
-      retirement.stepsNextCursor = page.nextCursor;
+    const marked = await reads.marked(id);
+    if (!marked) throw new NotFoundError(`No retirement with id ${id}`);
+    await allow(req, nhiEvidenceReadPermission, marked.row.entity_ref);
+    if (query.steps === 'all') {
+      res.json(await store.getRetirement(id, { withSteps: true }));
+      return;
     }
-    res.json(retirement);
+    sendJson(res, await reads.retirementJson(marked, query.steps));
   });
 
   router.get('/retirements/:id/steps', async (req, res) => {
     const query = parse(stepsQuery, req.query, 'query');
-    const r = await retirementFor(req);
-    await allow(req, nhiEvidenceReadPermission, r.entityRef);
-    res.json(await store.listSteps(r.id, query));
+    const id = parseId(req.params.id, 'retirement id');
+    const marked = await reads.marked(id);
+    if (!marked) throw new NotFoundError(`No retirement with id ${id}`);
+    await allow(req, nhiEvidenceReadPermission, marked.row.entity_ref);
+    sendJson(res, await reads.stepsPageJson(marked, query));
   });
 
   router.post('/retirements/:id/cancel', async (req, res) => {
@@ -460,7 +473,7 @@ export async function createRouter(
     const r = await retirementFor(req);
     await allow(req, nhiEvidenceReadPermission, r.entityRef);
     if (query.format === 'json') {
-      res.json(await store.getEvidencePage(r.id, query));
+      sendJson(res, await reads.evidencePageJson(r.id, query));
       return;
     }
     const items = await store.getEvidence(r.id);

@@ -1,0 +1,267 @@
+import { randomUUID } from 'crypto';
+import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
+import type {
+  RetirementStep,
+  TrustAnchor,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import { RetirementStore } from '../database/RetirementStore';
+import { applyDatabaseMigrations } from '../database/migrations';
+import { anchorId } from '../discovery/AnchorDiscovery';
+import { planRetirement } from '../planning/planRetirement';
+import { ProviderRegistry } from '../providers/ProviderRegistry';
+import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
+import { RetirementReads } from './RetirementReads';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create({
+  ids: ['SQLITE_3', 'POSTGRES_15'],
+  disableDocker: true,
+});
+
+const now = new Date('2026-11-01T00:00:00Z');
+const alice = 'user:default/alice';
+
+/** A retirement of 60 anchors (over two pages of steps), started. */
+async function world(databaseId: TestDatabaseId) {
+  const knex = await databases.init(databaseId);
+  await applyDatabaseMigrations(knex);
+  const store = new RetirementStore(knex);
+  const entityRef = `component:default/reads-${randomUUID().slice(0, 8)}`;
+  const registry = new ProviderRegistry([new InMemoryCredentialSystem('sys')]);
+  const anchors: TrustAnchor[] = Array.from({ length: 60 }, (_, i) => ({
+    id: anchorId(entityRef, 'sys', `key-${i}`),
+    entityRef,
+    providerId: 'sys',
+    kind: 'api-key',
+    externalId: `key-${i}`,
+    displayName: `Key ${i}`,
+    fingerprint: `sha256:${i}`,
+    scopes: [],
+    sharedWith: [],
+    manual: false,
+    status: 'active',
+    discoveredAt: now.toISOString(),
+    discoveredBy: 'sys',
+  }));
+  await store.upsertAnchors(anchors);
+  const steps = planRetirement({
+    anchors,
+    mode: 'revoke',
+    capabilitiesOf: pid => registry.capabilitiesOf(pid),
+  }).map(s => ({ ...s, id: `stp_${randomUUID()}` }));
+  const id = `ret_${randomUUID()}`;
+  await store.createRetirement({
+    id,
+    entityRef,
+    mode: 'revoke',
+    reason: 'reads test',
+    requestedBy: alice,
+    steps,
+    anchors,
+    now,
+  });
+  await store.startPending(now);
+  const reads = new RetirementReads(store);
+  const listSteps = jest.spyOn(store, 'listSteps');
+  const progressOf = jest.spyOn(store, 'progressOf');
+  const evidencePage = jest.spyOn(store, 'getEvidencePage');
+  /** The retirement as GET /retirements/{id} answers it. */
+  const read = async () =>
+    JSON.parse(await reads.retirementJson((await reads.marked(id))!, 'page'));
+  /** Every step, as GET /retirements/{id}/steps?limit=500 answers. */
+  const allSteps = async () =>
+    JSON.parse(
+      await reads.stepsPageJson((await reads.marked(id))!, { limit: 500 }),
+    ).items as RetirementStep[];
+  const stepOf = (body: { steps: RetirementStep[] }, stepId: string) =>
+    body.steps.find(s => s.id === stepId);
+  return {
+    knex,
+    store,
+    reads,
+    id,
+    entityRef,
+    listSteps,
+    progressOf,
+    evidencePage,
+    read,
+    allSteps,
+    stepOf,
+  };
+}
+
+describe.each(databases.eachSupportedId())(
+  'RetirementReads on %p',
+  databaseId => {
+    it('reads a running retirement from the database every time and shows its leases', async () => {
+      const w = await world(databaseId);
+      const first = await w.read();
+      expect(first.status).toBe('running');
+      expect(first.steps).toHaveLength(50);
+      expect(first.stepsNextCursor).toEqual(expect.any(String));
+      const claimed = await w.store.claimSteps({
+        workerId: 'w1',
+        limit: 3,
+        leaseMs: 60_000,
+        now,
+      });
+      expect(claimed).toHaveLength(3);
+      await w.read();
+      const steps = await w.allSteps();
+      for (const c of claimed) {
+        expect(steps.find(s => s.id === c.step.id)?.status).toBe('running');
+      }
+      expect(w.listSteps).toHaveBeenCalledTimes(3);
+      expect(w.progressOf).toHaveBeenCalledTimes(2);
+    });
+
+    it("keeps a settled retirement's progress and pages until a change appends evidence", async () => {
+      const w = await world(databaseId);
+      const claimed = await w.store.claimSteps({
+        workerId: 'w1',
+        limit: 1,
+        leaseMs: 60_000,
+        now,
+      });
+      const leased = claimed[0].step.id;
+      await w.store.cancel(w.id, alice, 'test', now);
+      const allSteps = w.allSteps;
+      // Cancelled, but a worker still holds a step: read fresh each time.
+      expect((await allSteps()).find(s => s.id === leased)?.status).toBe(
+        'running',
+      );
+      await allSteps();
+      expect(w.listSteps).toHaveBeenCalledTimes(2);
+      // The step ends after the cancel (no evidence of its own: a retry
+      // later), and the next read shows it.
+      expect(
+        await w.store.finishStep({
+          stepId: leased,
+          retirementId: w.id,
+          workerId: 'w1',
+          now,
+          status: 'pending',
+          lastError: 'try again later',
+        }),
+      ).toBe(true);
+      const settledSteps = await allSteps();
+      expect(settledSteps.find(s => s.id === leased)?.status).toBe('pending');
+      expect(w.listSteps).toHaveBeenCalledTimes(3);
+      // Settled: the next reads come from memory, the same answer.
+      expect(await allSteps()).toEqual(settledSteps);
+      expect(w.listSteps).toHaveBeenCalledTimes(3);
+      const settled = await w.read();
+      expect(settled.status).toBe('cancelled');
+      expect(settled.steps).toEqual(settledSteps.slice(0, 50));
+      expect(await w.read()).toEqual(settled);
+      expect(w.listSteps).toHaveBeenCalledTimes(4);
+      expect(w.progressOf).toHaveBeenCalledTimes(1);
+      const marked = (await w.reads.marked(w.id))!;
+      const page2 = JSON.parse(
+        await w.reads.stepsPageJson(marked, {
+          limit: 50,
+          cursor: settled.stepsNextCursor,
+        }),
+      );
+      expect(page2.items).toEqual(settledSteps.slice(50, 100));
+      expect(
+        JSON.parse(
+          await w.reads.stepsPageJson(marked, {
+            limit: 50,
+            cursor: settled.stepsNextCursor,
+          }),
+        ),
+      ).toEqual(page2);
+      expect(w.listSteps).toHaveBeenCalledTimes(5);
+    });
+
+    it('shows an exception requested on a step of a retirement that needs attention', async () => {
+      const w = await world(databaseId);
+      // Fail every step of the first stage permanently: needs attention.
+      for (;;) {
+        const claimed = await w.store.claimSteps({
+          workerId: 'w1',
+          limit: 50,
+          leaseMs: 60_000,
+          now,
+        });
+        if (claimed.length === 0) break;
+        for (const c of claimed) {
+          await w.store.finishStep({
+            stepId: c.step.id,
+            retirementId: w.id,
+            workerId: 'w1',
+            now,
+            status: 'failed',
+            lastError: 'permission denied',
+          });
+        }
+      }
+      const failed = await w.read();
+      expect(failed.status).toBe('needs-attention');
+      expect(await w.read()).toEqual(failed);
+      const calls = w.listSteps.mock.calls.length;
+      expect(calls).toBe(1);
+      const step = (failed.steps as RetirementStep[]).find(
+        s => s.status === 'failed',
+      )!;
+      await w.store.requestException({
+        id: `exc_${randomUUID()}`,
+        retirementId: w.id,
+        stepId: step.id,
+        justification: 'the vendor keeps the key until the contract ends',
+        expiresAt: new Date(now.getTime() + 86_400_000),
+        actor: alice,
+        now,
+      });
+      const after = await w.read();
+      expect(w.stepOf(after, step.id)?.exception?.status).toBe('requested');
+      expect(w.listSteps).toHaveBeenCalledTimes(2);
+    });
+
+    it('keeps full pages of evidence, never the last one', async () => {
+      const w = await world(databaseId);
+      for (let i = 0; i < 4; i++) {
+        await w.store.setHold(w.id, alice, i % 2 === 0, 'x', now);
+      }
+      const full = JSON.parse(
+        await w.reads.evidencePageJson(w.id, { limit: 2 }),
+      );
+      expect(full.items).toHaveLength(2);
+      expect(full.nextAfterSeq).toBe(full.items[1].seq);
+      expect(
+        JSON.parse(await w.reads.evidencePageJson(w.id, { limit: 2 })),
+      ).toEqual(full);
+      expect(w.evidencePage).toHaveBeenCalledTimes(1);
+      const chain = await w.store.getEvidence(w.id);
+      const lastSeq = chain[chain.length - 1].seq;
+      const tail = () =>
+        w.reads
+          .evidencePageJson(w.id, { limit: 10, afterSeq: lastSeq - 1 })
+          .then(t => JSON.parse(t));
+      expect((await tail()).items).toHaveLength(1);
+      await w.store.setHold(w.id, alice, true, 'y', now);
+      expect((await tail()).items).toHaveLength(2);
+      expect(w.evidencePage).toHaveBeenCalledTimes(3);
+    });
+
+    it('lists retirements with the same answer as the store, progress of settled ones from memory', async () => {
+      const w = await world(databaseId);
+      await w.store.cancel(w.id, alice, 'test', now);
+      const filter = { limit: 10, entityRef: w.entityRef };
+      const expected = await w.store.listRetirements(filter);
+      const calls = w.progressOf.mock.calls.length;
+      expect(JSON.parse(await w.reads.listJson(filter))).toEqual(
+        JSON.parse(JSON.stringify(expected)),
+      );
+      expect(JSON.parse(await w.reads.listJson(filter))).toEqual(
+        JSON.parse(JSON.stringify(expected)),
+      );
+      // The first list read the progress, the second did not.
+      expect(w.progressOf.mock.calls.length).toBe(calls + 1);
+      expect(await w.reads.entityRefOf(w.id)).toBe(w.entityRef);
+      expect(await w.reads.entityRefOf('ret_none')).toBeUndefined();
+    });
+  },
+);

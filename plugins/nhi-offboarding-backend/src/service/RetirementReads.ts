@@ -1,0 +1,187 @@
+import type {
+  Retirement,
+  StepStatus,
+} from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import type { RetirementStore } from '../database/RetirementStore';
+import type { RetirementFilter } from '../database/RetirementStore';
+import { MarkedRetirement, retirementFromRow } from '../database/tables';
+import { LruCache } from './LruCache';
+import { STEP_PAGE } from './pagingValidation';
+
+type StepsQuery = { limit: number; cursor?: string; status?: StepStatus[] };
+
+/** A page of steps: the items as JSON text, kept as they are sent. */
+interface StepsPageText {
+  itemsJson: string;
+  nextCursor?: string;
+}
+
+/**
+ * The Retire tab's reads (a retirement with its progress and first page of
+ * steps, further pages of steps, pages of evidence, the retirement list) as
+ * JSON text, with what cannot change any more kept in memory.
+ *
+ * What is kept, and why it cannot be stale:
+ * - the entity of a retirement: it never changes;
+ * - a full page of evidence (one with a next page): evidence is append-only;
+ * - the progress and step pages of a retirement that is *settled* (neither
+ *   pending nor running, no step leased), under a key made of its row's
+ *   `updated_at` and newest evidence sequence number, read with the row in
+ *   one statement on every request. Only a running retirement's steps are
+ *   claimed, and every other change to its steps (retry, exception, attest,
+ *   re-verification, release, a step ending after a cancel) appends evidence
+ *   in the same transaction, so the key changes with them. This holds
+ *   across replicas: the key comes from the database, not from this process.
+ * A running retirement is always read from the database.
+ */
+export class RetirementReads {
+  private readonly entityRefs = new LruCache<string>(50_000);
+  private readonly progress = new LruCache<Retirement['progress']>(50_000);
+  private readonly stepPages: LruCache<StepsPageText>;
+  private readonly evidencePages: LruCache<string>;
+
+  constructor(
+    private readonly store: RetirementStore,
+    options: { maxCachedBytes?: number } = {},
+  ) {
+    // Half of the memory for each kind of page.
+    const bytes = (options.maxCachedBytes ?? 64 * 1024 * 1024) / 2;
+    this.stepPages = new LruCache<StepsPageText>(
+      bytes,
+      page => page.itemsJson.length,
+    );
+    this.evidencePages = new LruCache<string>(bytes, text => text.length);
+  }
+
+  /** The entity a retirement is about, or undefined when there is none. */
+  async entityRefOf(id: string): Promise<string | undefined> {
+    const cached = this.entityRefs.get(id);
+    if (cached) return cached;
+    const entityRef = await this.store.entityRefOfRetirement(id);
+    if (entityRef) this.entityRefs.set(id, entityRef);
+    return entityRef;
+  }
+
+  /** The row and its change marks; read on every request (it is the key). */
+  async marked(id: string): Promise<MarkedRetirement | undefined> {
+    const marked = await this.store.getRetirementMarked(id);
+    if (marked) this.entityRefs.set(id, marked.row.entity_ref);
+    return marked;
+  }
+
+  /** `GET /retirements/{id}` with `steps=none|page`. */
+  async retirementJson(
+    marked: MarkedRetirement,
+    steps: 'none' | 'page',
+  ): Promise<string> {
+    const id = marked.row.id;
+    const progress = await this.progressOf([marked]);
+    const retirement: Retirement = retirementFromRow(
+      marked.row,
+      progress.get(id)!,
+    );
+    if (steps === 'none') return JSON.stringify(retirement);
+    const page = await this.stepsPage(marked, { limit: STEP_PAGE });
+    // The steps' text is spliced in as it is kept.
+    const head = JSON.stringify({
+      ...retirement,
+      stepsNextCursor: page.nextCursor,
+    });
+    return `${head.slice(0, -1)},"steps":${page.itemsJson}}`;
+  }
+
+  /** `GET /retirements/{id}/steps`: `{ items, nextCursor }`. */
+  async stepsPageJson(
+    marked: MarkedRetirement,
+    query: StepsQuery,
+  ): Promise<string> {
+    const page = await this.stepsPage(marked, query);
+    const cursor =
+      page.nextCursor === undefined
+        ? ''
+        : `,"nextCursor":${JSON.stringify(page.nextCursor)}`;
+    return `{"items":${page.itemsJson}${cursor}}`;
+  }
+
+  /** A page of steps with its items as JSON text, from memory when settled. */
+  private async stepsPage(
+    marked: MarkedRetirement,
+    query: StepsQuery,
+  ): Promise<StepsPageText> {
+    const version = versionOf(marked);
+    const key =
+      version &&
+      `${version}|${query.limit}|${query.cursor ?? ''}|${(
+        query.status ?? []
+      ).join(',')}`;
+    const cached = key ? this.stepPages.get(key) : undefined;
+    if (cached) return cached;
+    const page = await this.store.listSteps(marked.row.id, query);
+    const text = {
+      itemsJson: JSON.stringify(page.items),
+      nextCursor: page.nextCursor,
+    };
+    if (key) this.stepPages.set(key, text);
+    return text;
+  }
+
+  /** `GET /retirements/{id}/evidence` (JSON pages): `{ items, nextAfterSeq }`. */
+  async evidencePageJson(
+    id: string,
+    query: { limit: number; afterSeq?: number },
+  ): Promise<string> {
+    const key = `${id}|${query.afterSeq ?? ''}|${query.limit}`;
+    const cached = this.evidencePages.get(key);
+    if (cached) return cached;
+    const page = await this.store.getEvidencePage(id, query);
+    const text = JSON.stringify(page);
+    // Only a page with a next page is complete: records are never changed
+    // or removed, but the last page still grows.
+    if (page.nextAfterSeq !== undefined) this.evidencePages.set(key, text);
+    return text;
+  }
+
+  /** `GET /retirements`: `{ items, nextCursor }`. */
+  async listJson(filter: RetirementFilter): Promise<string> {
+    const { items, nextCursor } = await this.store.listRetirementsMarked(
+      filter,
+    );
+    for (const m of items) this.entityRefs.set(m.row.id, m.row.entity_ref);
+    const progress = await this.progressOf(items);
+    return JSON.stringify({
+      items: items.map(m => retirementFromRow(m.row, progress.get(m.row.id)!)),
+      nextCursor,
+    });
+  }
+
+  /** Progress counts, from memory for settled retirements. */
+  private async progressOf(
+    items: MarkedRetirement[],
+  ): Promise<Map<string, Retirement['progress']>> {
+    const result = new Map<string, Retirement['progress']>();
+    const misses: MarkedRetirement[] = [];
+    for (const m of items) {
+      const version = versionOf(m);
+      const hit = version ? this.progress.get(version) : undefined;
+      if (hit) result.set(m.row.id, hit);
+      else misses.push(m);
+    }
+    if (misses.length === 0) return result;
+    const read = await this.store.progressOf(misses.map(m => m.row.id));
+    for (const m of misses) {
+      const p = read.get(m.row.id)!;
+      result.set(m.row.id, p);
+      const version = versionOf(m);
+      if (version) this.progress.set(version, p);
+    }
+    return result;
+  }
+}
+
+/** The cache key of a settled retirement's steps, or undefined while it runs. */
+function versionOf(m: MarkedRetirement): string | undefined {
+  if (m.row.status === 'pending' || m.row.status === 'running')
+    return undefined;
+  if (m.runningSteps > 0) return undefined;
+  return `${m.row.id}|${m.row.updated_at}|${m.evidenceHead}`;
+}

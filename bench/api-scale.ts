@@ -296,6 +296,20 @@ async function main(): Promise<BenchOutput> {
     ).filter(i => i % 50 !== 49 && i < catalogLimit);
     const pick = () =>
       liveEntities[Math.floor(Math.random() * liveEntities.length)];
+    const idsOf = async (status: string) =>
+      (
+        await db
+          .knex('nhi_retirements')
+          .where('status', status)
+          .whereNot('id', seeded.bigId)
+          .orderBy('id')
+          .limit(1000)
+          .select('id')
+      ).map((r: { id: string }) => r.id as string);
+    const settledIds = await idsOf('completed');
+    const runningIds = await idsOf('running');
+    const pickOf = (ids: string[]) =>
+      ids[Math.floor(Math.random() * ids.length)];
     const base = '/api/nhi-offboarding';
     const endpoints: [string, () => string][] = [
       // The yardstick: the catalog's own read of one entity, same process, same run,
@@ -321,6 +335,17 @@ async function main(): Promise<BenchOutput> {
       [
         'GET retirement with 501 steps (first page of 50)',
         () => `${base}/retirements/${seeded.bigId}`,
+      ],
+      // The same read spread over 1,000 other retirements: settled ones
+      // (first read of each from the database, then from memory) and
+      // running ones (always from the database: their steps change).
+      [
+        'GET a settled retirement of 1,000 (first page)',
+        () => `${base}/retirements/${pickOf(settledIds)}`,
+      ],
+      [
+        'GET a running retirement of 1,000 (first page)',
+        () => `${base}/retirements/${pickOf(runningIds)}`,
       ],
       [
         'GET its steps (page of 50, cursor)',

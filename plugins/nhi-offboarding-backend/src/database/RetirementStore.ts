@@ -56,7 +56,9 @@ import {
   retirementFromRow,
   stepFromRow,
   MarkedRetirement,
+  RetirementMarks,
   markedFromRow,
+  marksFromRow,
 } from './tables';
 
 /** A step claimed by a worker, with the anchor it acts on. */
@@ -369,7 +371,9 @@ export class RetirementStore {
    * statement, two index seeks besides the row.
    */
   async getRetirementMarked(id: string): Promise<MarkedRetirement | undefined> {
-    const [row] = await this.markedRetirements().where('r.id', id);
+    const [row] = await this.withMarks(
+      this.db('nhi_retirements as r').select('r.*'),
+    ).where('r.id', id);
     return row ? markedFromRow(row) : undefined;
   }
 
@@ -377,19 +381,34 @@ export class RetirementStore {
   async listRetirements(
     filter: RetirementFilter,
   ): Promise<{ items: Retirement[]; nextCursor?: string }> {
-    const { items, nextCursor } = await this.listRetirementsMarked(filter);
-    const progress = await this.progressOf(items.map(m => m.row.id));
+    const { items, nextCursor } = await this.listRetirementMarks(filter);
+    const ids = items.map(m => m.id);
+    const [rows, progress] = await Promise.all([
+      this.getRetirementRows(ids),
+      this.progressOf(ids),
+    ]);
     return {
-      items: items.map(m => retirementFromRow(m.row, progress.get(m.row.id)!)),
+      items: ids.map(id => retirementFromRow(rows.get(id)!, progress.get(id)!)),
       nextCursor,
     };
   }
 
-  /** A page of retirements (newest first) with their change marks. */
-  async listRetirementsMarked(
+  /**
+   * A page of retirements (newest first) as their marks only: the narrow
+   * read that tells which rows a reader must read whole.
+   */
+  async listRetirementMarks(
     filter: RetirementFilter,
-  ): Promise<{ items: MarkedRetirement[]; nextCursor?: string }> {
-    const query = this.markedRetirements()
+  ): Promise<{ items: RetirementMarks[]; nextCursor?: string }> {
+    const query = this.withMarks(
+      this.db('nhi_retirements as r').select(
+        'r.id',
+        'r.status',
+        'r.updated_at',
+        'r.last_reverified_at',
+        'r.created_at',
+      ),
+    )
       .orderBy([
         { column: 'r.created_at', order: 'desc' },
         { column: 'r.id', order: 'desc' },
@@ -419,7 +438,7 @@ export class RetirementStore {
     const page = rows.slice(0, filter.limit);
     const last = page[page.length - 1];
     return {
-      items: page.map(markedFromRow),
+      items: page.map(marksFromRow),
       nextCursor:
         rows.length > filter.limit
           ? encodeCursor(last.created_at, last.id)
@@ -427,10 +446,19 @@ export class RetirementStore {
     };
   }
 
-  /** Retirement rows with the marks of getRetirementMarked. */
-  private markedRetirements() {
-    return this.db('nhi_retirements as r').select(
-      'r.*',
+  /** Whole retirement rows by id. */
+  async getRetirementRows(ids: string[]): Promise<Map<string, RetirementRow>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db<RetirementRow>('nhi_retirements').whereIn(
+      'id',
+      ids,
+    );
+    return new Map(rows.map(r => [r.id, r]));
+  }
+
+  /** Adds a retirement's marks (see RetirementMarks) to a query of `r`. */
+  private withMarks(query: Knex.QueryBuilder) {
+    return query.select(
       this.db.raw(
         '(select max(e.seq) from nhi_evidence e where e.retirement_id = r.id) as mark_evidence_head',
       ),

@@ -173,30 +173,59 @@ export function anchorToRow(anchor: TrustAnchor): AnchorRow {
 }
 
 /**
- * A retirement's row with what tells whether its steps can have changed:
- * every change to the steps of a retirement that is not running appends
- * evidence in the same transaction, and only a running retirement's steps
- * are leased. See service/RetirementReads.ts.
+ * What tells whether a retirement can have changed since it was last read:
+ * every column of its row but `last_reverified_at` changes with
+ * `updated_at`; every change to the steps of a retirement that is not
+ * running appends evidence in the same transaction; only a running
+ * retirement's steps are leased. See service/RetirementReads.ts.
  */
-export interface MarkedRetirement {
-  row: RetirementRow;
+export interface RetirementMarks {
+  id: string;
+  status: string;
+  updatedAt: string;
+  lastReverifiedAt: string | null;
   /** Sequence number of its newest evidence record (0 when none). */
   evidenceHead: number;
   /** Steps leased by a worker right now. */
   runningSteps: number;
 }
 
+/** The columns a marks query selects besides the row's own. */
+export interface MarkColumns {
+  mark_evidence_head: number | string | null;
+  mark_running_steps: number | string | null;
+}
+
+export function marksFromRow(
+  row: Pick<
+    RetirementRow,
+    'id' | 'status' | 'updated_at' | 'last_reverified_at'
+  > &
+    MarkColumns,
+): RetirementMarks {
+  return {
+    id: row.id,
+    status: row.status,
+    updatedAt: row.updated_at,
+    lastReverifiedAt: row.last_reverified_at ?? null,
+    evidenceHead: Number(row.mark_evidence_head ?? 0),
+    runningSteps: Number(row.mark_running_steps ?? 0),
+  };
+}
+
+/** A retirement's row with its marks. */
+export interface MarkedRetirement {
+  row: RetirementRow;
+  marks: RetirementMarks;
+}
+
 export function markedFromRow(
-  row: RetirementRow & {
-    mark_evidence_head: number | string | null;
-    mark_running_steps: number | string | null;
-  },
+  row: RetirementRow & MarkColumns,
 ): MarkedRetirement {
   const { mark_evidence_head, mark_running_steps, ...rest } = row;
   return {
     row: rest,
-    evidenceHead: Number(mark_evidence_head ?? 0),
-    runningSteps: Number(mark_running_steps ?? 0),
+    marks: marksFromRow(row),
   };
 }
 

@@ -22,10 +22,51 @@ export async function tuneDatabase(db: Knex): Promise<void> {
   await db.raw('PRAGMA journal_mode = WAL');
   // Per connection: this one, and any the pool opens later.
   await db.raw(SYNCHRONOUS);
+  const connection = await db.client.acquireConnection();
+  try {
+    reusePreparedStatements(connection);
+  } finally {
+    await db.client.releaseConnection(connection);
+  }
   db.client.pool?.on?.(
     'createSuccess',
-    (_id: unknown, connection: { pragma?: (s: string) => unknown }) => {
-      connection.pragma?.(SYNCHRONOUS.replace('PRAGMA ', ''));
+    (_id: unknown, created: SqliteConnection) => {
+      created.pragma?.(SYNCHRONOUS.replace('PRAGMA ', ''));
+      reusePreparedStatements(created);
     },
   );
+}
+
+interface SqliteConnection {
+  pragma?: (s: string) => unknown;
+  prepare?: (sql: string) => unknown;
+  __nhiStatements?: Map<string, unknown>;
+}
+
+/**
+ * knex prepares every statement anew on each query (better-sqlite3's
+ * `prepare` was 6 % of the API's CPU at scale, bench/README.md); the same
+ * few dozen texts repeat, so the connection keeps the last 500 prepared.
+ * A better-sqlite3 statement runs synchronously to the end (`all`/`run`),
+ * so one is never used by two queries at once, and SQLite re-prepares a
+ * statement itself when the schema changed.
+ */
+function reusePreparedStatements(connection: SqliteConnection): void {
+  if (!connection?.prepare || connection.__nhiStatements) return;
+  const prepare = connection.prepare.bind(connection);
+  const statements = new Map<string, unknown>();
+  connection.__nhiStatements = statements;
+  connection.prepare = (sql: string) => {
+    let statement = statements.get(sql);
+    if (statement) {
+      statements.delete(sql); // most recently used last
+    } else {
+      statement = prepare(sql);
+      if (statements.size >= 500) {
+        statements.delete(statements.keys().next().value as string);
+      }
+    }
+    statements.set(sql, statement);
+    return statement;
+  };
 }

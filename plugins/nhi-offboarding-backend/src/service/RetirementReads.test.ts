@@ -246,10 +246,14 @@ describe.each(databases.eachSupportedId())(
       expect(w.evidencePage).toHaveBeenCalledTimes(3);
     });
 
-    it('lists retirements with the same answer as the store, progress of settled ones from memory', async () => {
+    it('lists retirements with the same answer as the store, settled ones from memory', async () => {
       const w = await world(databaseId);
-      await w.store.cancel(w.id, alice, 'test', now);
       const filter = { limit: 10, entityRef: w.entityRef };
+      // Running: read whole every time.
+      await w.reads.listJson(filter);
+      await w.reads.listJson(filter);
+      expect(w.progressOf).toHaveBeenCalledTimes(2);
+      await w.store.cancel(w.id, alice, 'test', now);
       const expected = await w.store.listRetirements(filter);
       const calls = w.progressOf.mock.calls.length;
       expect(JSON.parse(await w.reads.listJson(filter))).toEqual(
@@ -262,6 +266,55 @@ describe.each(databases.eachSupportedId())(
       expect(w.progressOf.mock.calls.length).toBe(calls + 1);
       expect(await w.reads.entityRefOf(w.id)).toBe(w.entityRef);
       expect(await w.reads.entityRefOf('ret_none')).toBeUndefined();
+    });
+
+    it('shows a clean re-verification that wrote no evidence (only the row changed)', async () => {
+      const w = await world(databaseId);
+      // Test setup: mark the retirement completed as a finished run leaves it.
+      await w
+        .knex('nhi_steps')
+        .where('retirement_id', w.id)
+        .update({ status: 'succeeded', outcome: 'untrusted' });
+      await w
+        .knex('nhi_retirements')
+        .where('id', w.id)
+        .update({ status: 'completed', active_entity_ref: null });
+      const anchor = (await w.store.listAnchors(w.entityRef))[0];
+      const check = (at: Date) =>
+        w.store.recordReverification(
+          w.id,
+          {
+            results: [
+              {
+                anchorId: anchor.id,
+                providerId: anchor.providerId,
+                externalId: anchor.externalId,
+                outcome: 'untrusted',
+                detail: 'key not found',
+                observed: {},
+              },
+            ],
+            recordEveryMs: 86_400_000,
+            newStepId: () => `stp_${randomUUID()}`,
+          },
+          at,
+        );
+      const filter = { limit: 10, entityRef: w.entityRef };
+      expect(await check(now)).toBe('clean');
+      const first = JSON.parse(await w.reads.listJson(filter)).items[0];
+      expect(first.lastReverifiedAt).toBe(now.toISOString());
+      const head = (await w.store.getEvidence(w.id)).length;
+      // An hour later: clean again, recorded on the row only (not due in
+      // the evidence), and the list shows it.
+      const later = new Date(now.getTime() + 3_600_000);
+      expect(await check(later)).toBe('clean');
+      expect((await w.store.getEvidence(w.id)).length).toBe(head);
+      const second = JSON.parse(await w.reads.listJson(filter)).items[0];
+      expect(second.lastReverifiedAt).toBe(later.toISOString());
+      const single = JSON.parse(
+        await w.reads.retirementJson((await w.reads.marked(w.id))!, 'none'),
+      );
+      expect(single.lastReverifiedAt).toBe(later.toISOString());
     });
   },
 );

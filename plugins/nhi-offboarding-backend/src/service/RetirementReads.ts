@@ -4,7 +4,12 @@ import type {
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type { RetirementStore } from '../database/RetirementStore';
 import type { RetirementFilter } from '../database/RetirementStore';
-import { MarkedRetirement, retirementFromRow } from '../database/tables';
+import {
+  MarkedRetirement,
+  RetirementMarks,
+  RetirementRow,
+  retirementFromRow,
+} from '../database/tables';
 import { LruCache } from './LruCache';
 import { STEP_PAGE } from './pagingValidation';
 
@@ -37,6 +42,8 @@ interface StepsPageText {
 export class RetirementReads {
   private readonly entityRefs = new LruCache<string>(50_000);
   private readonly progress = new LruCache<Retirement['progress']>(50_000);
+  /** A settled retirement as the list sends it (JSON text). */
+  private readonly retirementTexts: LruCache<string>;
   private readonly stepPages: LruCache<StepsPageText>;
   private readonly evidencePages: LruCache<string>;
 
@@ -51,6 +58,10 @@ export class RetirementReads {
       page => page.itemsJson.length,
     );
     this.evidencePages = new LruCache<string>(bytes, text => text.length);
+    this.retirementTexts = new LruCache<string>(
+      8 * 1024 * 1024,
+      text => text.length,
+    );
   }
 
   /** The entity a retirement is about, or undefined when there is none. */
@@ -74,11 +85,9 @@ export class RetirementReads {
     marked: MarkedRetirement,
     steps: 'none' | 'page',
   ): Promise<string> {
-    const id = marked.row.id;
-    const progress = await this.progressOf([marked]);
     const retirement: Retirement = retirementFromRow(
       marked.row,
-      progress.get(id)!,
+      await this.progressOf(marked),
     );
     if (steps === 'none') return JSON.stringify(retirement);
     const page = await this.stepsPage(marked, { limit: STEP_PAGE });
@@ -108,7 +117,7 @@ export class RetirementReads {
     marked: MarkedRetirement,
     query: StepsQuery,
   ): Promise<StepsPageText> {
-    const version = versionOf(marked);
+    const version = versionOf(marked.marks);
     const key =
       version &&
       `${version}|${query.limit}|${query.cursor ?? ''}|${(
@@ -143,45 +152,74 @@ export class RetirementReads {
 
   /** `GET /retirements`: `{ items, nextCursor }`. */
   async listJson(filter: RetirementFilter): Promise<string> {
-    const { items, nextCursor } = await this.store.listRetirementsMarked(
-      filter,
-    );
-    for (const m of items) this.entityRefs.set(m.row.id, m.row.entity_ref);
-    const progress = await this.progressOf(items);
-    return JSON.stringify({
-      items: items.map(m => retirementFromRow(m.row, progress.get(m.row.id)!)),
-      nextCursor,
-    });
+    // Marks first (narrow); then whole rows and progress only for the
+    // retirements whose text is not kept.
+    const { items, nextCursor } = await this.store.listRetirementMarks(filter);
+    const texts = new Map<string, string>();
+    const misses: RetirementMarks[] = [];
+    for (const m of items) {
+      const version = versionOf(m);
+      const hit = version ? this.retirementTexts.get(version) : undefined;
+      if (hit) texts.set(m.id, hit);
+      else misses.push(m);
+    }
+    if (misses.length) {
+      const ids = misses.map(m => m.id);
+      const [rows, progress] = await Promise.all([
+        this.store.getRetirementRows(ids),
+        this.store.progressOf(ids),
+      ]);
+      for (const m of misses) {
+        const row = rows.get(m.id);
+        if (!row) continue; // deleted between the two reads
+        this.entityRefs.set(m.id, row.entity_ref);
+        const text = JSON.stringify(
+          retirementFromRow(row, progress.get(m.id)!),
+        );
+        texts.set(m.id, text);
+        // Kept only when the row read now is the one the marks describe.
+        const version = versionOf(m);
+        if (version && sameRow(m, row)) this.retirementTexts.set(version, text);
+      }
+    }
+    const list = items
+      .map(m => texts.get(m.id))
+      .filter((t): t is string => t !== undefined)
+      .join(',');
+    const cursor =
+      nextCursor === undefined
+        ? ''
+        : `,"nextCursor":${JSON.stringify(nextCursor)}`;
+    return `{"items":[${list}]${cursor}}`;
   }
 
   /** Progress counts, from memory for settled retirements. */
   private async progressOf(
-    items: MarkedRetirement[],
-  ): Promise<Map<string, Retirement['progress']>> {
-    const result = new Map<string, Retirement['progress']>();
-    const misses: MarkedRetirement[] = [];
-    for (const m of items) {
-      const version = versionOf(m);
-      const hit = version ? this.progress.get(version) : undefined;
-      if (hit) result.set(m.row.id, hit);
-      else misses.push(m);
-    }
-    if (misses.length === 0) return result;
-    const read = await this.store.progressOf(misses.map(m => m.row.id));
-    for (const m of misses) {
-      const p = read.get(m.row.id)!;
-      result.set(m.row.id, p);
-      const version = versionOf(m);
-      if (version) this.progress.set(version, p);
-    }
-    return result;
+    m: MarkedRetirement,
+  ): Promise<Retirement['progress']> {
+    const version = versionOf(m.marks);
+    const hit = version ? this.progress.get(version) : undefined;
+    if (hit) return hit;
+    const p = (await this.store.progressOf([m.row.id])).get(m.row.id)!;
+    if (version) this.progress.set(version, p);
+    return p;
   }
 }
 
-/** The cache key of a settled retirement's steps, or undefined while it runs. */
-function versionOf(m: MarkedRetirement): string | undefined {
-  if (m.row.status === 'pending' || m.row.status === 'running')
-    return undefined;
+/** Whether a row read after its marks is still the row they describe. */
+function sameRow(m: RetirementMarks, row: RetirementRow): boolean {
+  return (
+    row.updated_at === m.updatedAt &&
+    (row.last_reverified_at ?? null) === m.lastReverifiedAt
+  );
+}
+
+/**
+ * The cache key of a settled retirement (its text, progress and pages of
+ * steps), or undefined while it runs.
+ */
+function versionOf(m: RetirementMarks): string | undefined {
+  if (m.status === 'pending' || m.status === 'running') return undefined;
   if (m.runningSteps > 0) return undefined;
-  return `${m.row.id}|${m.row.updated_at}|${m.evidenceHead}`;
+  return `${m.id}|${m.updatedAt}|${m.lastReverifiedAt ?? ''}|${m.evidenceHead}`;
 }

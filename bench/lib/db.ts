@@ -36,7 +36,9 @@ export interface BenchDb {
 function pgParts() {
   const u = new URL(PG_URL);
   return {
-    host: u.hostname,
+    // BENCH_PG_SOCKET_DIR: connect through the server's Unix socket
+    // (e.g. /var/run/postgresql) instead of TCP.
+    host: process.env.BENCH_PG_SOCKET_DIR || u.hostname,
     port: Number(u.port || 5432),
     user: decodeURIComponent(u.username || 'postgres'),
     password: u.password ? decodeURIComponent(u.password) : undefined,

@@ -28,7 +28,7 @@ import {
   evaluateCompletion,
   StepState,
 } from '../engine/transitions';
-import { appendEvidence, readEvidence } from './evidenceLog';
+import { EvidenceHead, appendEvidence, readEvidence } from './evidenceLog';
 import { readEvidencePage, readStepPage } from './pagedReads';
 import {
   applyReverification,
@@ -44,6 +44,7 @@ import {
   inTransaction,
   isPostgres,
   isUniqueViolation,
+  rowsOf,
 } from './dbUtil';
 import {
   AnchorRow,
@@ -688,38 +689,7 @@ export class RetirementStore {
       retirementId,
       'engine',
       done.now,
-      async (trx, facts) => {
-        const terminal = done.status !== 'pending';
-        // The lease check and the write are one statement: nothing is
-        // written unless this worker still holds the step.
-        const count = await trx('nhi_steps')
-          .where({
-            id: done.stepId,
-            retirement_id: retirementId,
-            lease_owner: done.workerId,
-            status: 'running',
-          })
-          .update({
-            status: done.status,
-            ...(done.outcome !== undefined ? { outcome: done.outcome } : {}),
-            ...(done.lastError !== undefined
-              ? { last_error: done.lastError }
-              : {}),
-            not_before: done.notBefore ? iso(done.notBefore) : null,
-            lease_owner: null,
-            lease_expires_at: null,
-            finished_at: terminal ? iso(done.now) : null,
-          });
-        if (count !== 1) return;
-        held = true;
-        if (done.anchorPatch) {
-          await trx('nhi_anchors')
-            .whereIn(
-              'id',
-              trx('nhi_steps').where('id', done.stepId).select('anchor_id'),
-            )
-            .update(done.anchorPatch);
-        }
+      async (_trx, facts) => {
         for (const fact of done.evidence ?? []) {
           facts.push({
             ...fact,
@@ -728,7 +698,49 @@ export class RetirementStore {
           });
         }
       },
-      { retirementRowUnchanged: true },
+      {
+        retirementRowUnchanged: true,
+        // The step's own rows are written before the retirement's row lock
+        // is taken, so the lock is held for the summary, the evidence and
+        // the commit only (PostgreSQL: step ends of one retirement waited
+        // for each other's whole transactions). Only the lease holder
+        // writes a running step, and nobody holding the retirement's lock
+        // waits for a running step's row, so the order cannot deadlock.
+        beforeLock: async trx => {
+          const terminal = done.status !== 'pending';
+          // The lease check and the write are one statement: nothing is
+          // written unless this worker still holds the step.
+          const count = await trx('nhi_steps')
+            .where({
+              id: done.stepId,
+              retirement_id: retirementId,
+              lease_owner: done.workerId,
+              status: 'running',
+            })
+            .update({
+              status: done.status,
+              ...(done.outcome !== undefined ? { outcome: done.outcome } : {}),
+              ...(done.lastError !== undefined
+                ? { last_error: done.lastError }
+                : {}),
+              not_before: done.notBefore ? iso(done.notBefore) : null,
+              lease_owner: null,
+              lease_expires_at: null,
+              finished_at: terminal ? iso(done.now) : null,
+            });
+          if (count !== 1) return false;
+          held = true;
+          if (done.anchorPatch) {
+            await trx('nhi_anchors')
+              .whereIn(
+                'id',
+                trx('nhi_steps').where('id', done.stepId).select('anchor_id'),
+              )
+              .update(done.anchorPatch);
+          }
+          return true;
+        },
+      },
     );
     return held;
   }
@@ -1274,10 +1286,16 @@ export class RetirementStore {
     options: {
       /** `change` writes no column of the retirement row: skip re-reading it. */
       retirementRowUnchanged?: boolean;
+      /**
+       * Writes done in the same transaction before the lock is taken; false
+       * means there is nothing to do (the transaction then ends unchanged).
+       */
+      beforeLock?: (trx: Knex.Transaction) => Promise<boolean>;
     } = {},
   ): Promise<void> {
     const written = await inTransaction(this.db, async trx => {
       const facts: EvidenceFacts[] = [];
+      if (options.beforeLock && !(await options.beforeLock(trx))) return [];
       const row = await forUpdate(
         trx,
         trx<RetirementRow>('nhi_retirements').where('id', retirementId),
@@ -1291,7 +1309,10 @@ export class RetirementStore {
         : (await trx<RetirementRow>('nhi_retirements')
             .where('id', retirementId)
             .first())!;
-      const steps = await summarizeStepsOf(trx, retirementId);
+      const { summary: steps, head } = await summarizeStepsOf(
+        trx,
+        retirementId,
+      );
       const next = decideTransition(
         {
           status: fresh.status as RetirementStatus,
@@ -1326,13 +1347,19 @@ export class RetirementStore {
           );
         }
       }
-      return this.append(trx, facts);
+      return this.append(trx, facts, new Map([[retirementId, head]]));
     });
     if (written.length) this.onEvidence(written);
   }
 
-  private append(trx: Knex.Transaction, facts: EvidenceFacts[]) {
-    return facts.length ? appendEvidence(trx, facts) : Promise.resolve([]);
+  private append(
+    trx: Knex.Transaction,
+    facts: EvidenceFacts[],
+    heads?: Map<string, EvidenceHead | undefined>,
+  ) {
+    return facts.length
+      ? appendEvidence(trx, facts, heads)
+      : Promise.resolve([]);
   }
 
   private async stepIn(
@@ -1427,32 +1454,49 @@ export class RetirementStore {
 }
 
 /**
- * The step summary of one retirement in one aggregate query over its open
- * and failed steps (index on retirement_id, status), so a step's end costs
- * the same in a run of ten steps or of ten thousand.
+ * The step summary of one retirement and the head of its evidence chain,
+ * in one round trip: an aggregate over its open and failed steps (index on
+ * retirement_id, status), so a step's end costs the same in a run of ten
+ * steps or of ten thousand, and the newest record (primary key). Read under
+ * the retirement's row lock, after the change, right before the append.
  */
 async function summarizeStepsOf(
   trx: Knex.Transaction,
   retirementId: string,
-): Promise<StepSummary> {
+): Promise<{ summary: StepSummary; head: EvidenceHead | undefined }> {
   const rows: {
     status: string;
-    n: number | string;
+    n: number | string | null;
     stage: number | string | null;
     error: string | null;
-  }[] = await trx('nhi_steps')
-    .where('retirement_id', retirementId)
-    .whereIn('status', ['pending', 'running', 'waiting', 'failed'])
-    .select('status')
-    .count({ n: '*' })
-    .min({ stage: 'stage' })
-    .min({ error: 'last_error' })
-    .groupBy('status');
+    seq: number | string | null;
+    hash: string | null;
+  }[] = rowsOf(
+    trx,
+    await trx.raw(
+      `select status, count(*) as n, min(stage) as stage,
+              min(last_error) as error, null as seq, null as hash
+         from nhi_steps
+        where retirement_id = ?
+          and status in ('pending', 'running', 'waiting', 'failed')
+        group by status
+       union all
+       select 'head', null, null, null, seq, hash
+         from (select seq, hash from nhi_evidence
+                where retirement_id = ? order by seq desc limit 1) h`,
+      [retirementId, retirementId],
+    ),
+  );
   let open = 0;
   let lowestOpenStage: number | undefined;
   let failed = 0;
   let firstError: string | undefined;
+  let head: EvidenceHead | undefined;
   for (const row of rows) {
+    if (row.status === 'head') {
+      head = { seq: Number(row.seq), hash: row.hash! };
+      continue;
+    }
     const n = Number(row.n);
     if (row.status === 'failed') {
       failed = n;
@@ -1466,10 +1510,13 @@ async function summarizeStepsOf(
     }
   }
   return {
-    open,
-    lowestOpenStage: open ? lowestOpenStage : undefined,
-    failed,
-    firstError,
+    summary: {
+      open,
+      lowestOpenStage: open ? lowestOpenStage : undefined,
+      failed,
+      firstError,
+    },
+    head,
   };
 }
 

@@ -55,3 +55,8 @@ export function isUniqueViolation(
     `UNIQUE constraint failed: ${table}.${column}`,
   );
 }
+
+/** The rows of a `knex.raw` select (PostgreSQL wraps them, SQLite does not). */
+export function rowsOf<T>(db: Knex, result: any): T[] {
+  return isPostgres(db) ? result.rows : result;
+}

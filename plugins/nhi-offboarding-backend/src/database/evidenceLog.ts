@@ -3,6 +3,9 @@ import type { EvidenceRecord } from '@nhi-offboarding/plugin-nhi-offboarding-com
 import { chainEvidence, EvidenceFacts } from '../evidence';
 import { EvidenceRow, evidenceFromRow, evidenceToRow } from './tables';
 
+/** The newest record of a chain: what the next one links to. */
+export type EvidenceHead = Pick<EvidenceRecord, 'seq' | 'hash'>;
+
 /**
  * Appends facts to a retirement's evidence chain inside the caller's
  * transaction, so a record is written exactly when the state change it
@@ -11,12 +14,11 @@ import { EvidenceRow, evidenceFromRow, evidenceToRow } from './tables';
 export async function appendEvidence(
   trx: Knex.Transaction,
   facts: EvidenceFacts[],
+  /** Chain heads the caller read under the same lock (undefined = empty chain). */
+  knownHeads?: Map<string, EvidenceHead | undefined>,
 ): Promise<EvidenceRecord[]> {
   const written: EvidenceRecord[] = [];
-  const heads = new Map<
-    string,
-    Pick<EvidenceRecord, 'seq' | 'hash'> | undefined
-  >();
+  const heads = new Map<string, EvidenceHead | undefined>(knownHeads);
   for (const fact of facts) {
     let head = heads.get(fact.retirementId);
     if (!heads.has(fact.retirementId)) {

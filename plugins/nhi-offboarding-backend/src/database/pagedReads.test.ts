@@ -1,12 +1,7 @@
-import { randomUUID } from 'crypto';
 import { TestDatabases } from '@backstage/backend-test-utils';
-import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { RetirementStore } from './RetirementStore';
 import { applyDatabaseMigrations } from './migrations';
-import { anchorId } from '../discovery/AnchorDiscovery';
-import { planRetirement } from '../planning/planRetirement';
-import { ProviderRegistry } from '../providers/ProviderRegistry';
-import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
+import { createBigRetirement } from '../testing/bigRetirement';
 
 jest.setTimeout(60_000);
 
@@ -24,41 +19,10 @@ describe.each(databases.eachSupportedId())(
       const store = new RetirementStore(knex);
       const now = new Date('2026-11-01T00:00:00Z');
       const entityRef = 'component:default/big';
-      const registry = new ProviderRegistry([
-        new InMemoryCredentialSystem('sys'),
-      ]);
-      // 60 anchors, a few steps each: well over two pages of 50.
-      const anchors: TrustAnchor[] = Array.from({ length: 60 }, (_, i) => ({
-        id: anchorId(entityRef, 'sys', `key-${i}`),
+      const { id } = await createBigRetirement(store, {
         entityRef,
-        providerId: 'sys',
-        kind: 'api-key',
-        externalId: `key-${i}`,
-        displayName: `Key ${i}`,
-        fingerprint: `sha256:${i}`,
-        scopes: [],
-        sharedWith: [],
-        manual: false,
-        status: 'active',
-        discoveredAt: now.toISOString(),
-        discoveredBy: 'sys',
-      }));
-      await store.upsertAnchors(anchors);
-      const steps = planRetirement({
-        anchors,
-        mode: 'revoke',
-        capabilitiesOf: pid => registry.capabilitiesOf(pid),
-      }).map(s => ({ ...s, id: `stp_${randomUUID()}` }));
-      const id = `ret_${randomUUID()}`;
-      await store.createRetirement({
-        id,
-        entityRef,
-        mode: 'revoke',
-        reason: 'paging test',
-        requestedBy: 'user:default/alice',
-        steps,
-        anchors,
         now,
+        reason: 'paging test',
       });
       // A few changes, so the chain has more than one record.
       for (let i = 0; i < 6; i++) {

@@ -1,16 +1,10 @@
 import { randomUUID } from 'crypto';
 import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
-import type {
-  RetirementStep,
-  TrustAnchor,
-} from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { RetirementStore } from '../database/RetirementStore';
 import { applyDatabaseMigrations } from '../database/migrations';
-import { anchorId } from '../discovery/AnchorDiscovery';
-import { planRetirement } from '../planning/planRetirement';
-import { ProviderRegistry } from '../providers/ProviderRegistry';
-import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
 import { RetirementReads } from './RetirementReads';
+import { createBigRetirement } from '../testing/bigRetirement';
+import type { RetirementStep } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 
 jest.setTimeout(60_000);
 
@@ -28,38 +22,10 @@ async function world(databaseId: TestDatabaseId) {
   await applyDatabaseMigrations(knex);
   const store = new RetirementStore(knex);
   const entityRef = `component:default/reads-${randomUUID().slice(0, 8)}`;
-  const registry = new ProviderRegistry([new InMemoryCredentialSystem('sys')]);
-  const anchors: TrustAnchor[] = Array.from({ length: 60 }, (_, i) => ({
-    id: anchorId(entityRef, 'sys', `key-${i}`),
+  const { id } = await createBigRetirement(store, {
     entityRef,
-    providerId: 'sys',
-    kind: 'api-key',
-    externalId: `key-${i}`,
-    displayName: `Key ${i}`,
-    fingerprint: `sha256:${i}`,
-    scopes: [],
-    sharedWith: [],
-    manual: false,
-    status: 'active',
-    discoveredAt: now.toISOString(),
-    discoveredBy: 'sys',
-  }));
-  await store.upsertAnchors(anchors);
-  const steps = planRetirement({
-    anchors,
-    mode: 'revoke',
-    capabilitiesOf: pid => registry.capabilitiesOf(pid),
-  }).map(s => ({ ...s, id: `stp_${randomUUID()}` }));
-  const id = `ret_${randomUUID()}`;
-  await store.createRetirement({
-    id,
-    entityRef,
-    mode: 'revoke',
-    reason: 'reads test',
-    requestedBy: alice,
-    steps,
-    anchors,
     now,
+    reason: 'reads test',
   });
   await store.startPending(now);
   const reads = new RetirementReads(store);

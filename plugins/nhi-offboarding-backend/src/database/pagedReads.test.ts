@@ -2,6 +2,7 @@ import { TestDatabases } from '@backstage/backend-test-utils';
 import { RetirementStore } from './RetirementStore';
 import { applyDatabaseMigrations } from './migrations';
 import { createBigRetirement } from '../testing/bigRetirement';
+import { verifyEvidenceChain } from '../evidence';
 
 jest.setTimeout(60_000);
 
@@ -70,6 +71,50 @@ describe.each(databases.eachSupportedId())(
       expect(
         (await store.getEvidencePage(id, { limit: 5, afterSeq: 10_000 })).items,
       ).toEqual([]);
+    });
+
+    it('verifies a chain page by page with the answer of a whole read, tampering found on any page', async () => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      const store = new RetirementStore(knex);
+      const now = new Date('2026-11-01T00:00:00Z');
+      const { id } = await createBigRetirement(store, {
+        entityRef: 'component:default/chain',
+        count: 3,
+        now,
+      });
+      for (let i = 0; i < 9; i++) {
+        await store.setHold(id, 'user:default/alice', i % 2 === 0, 'x', now);
+      }
+      const whole = verifyEvidenceChain(await store.getEvidence(id));
+      expect(whole.valid).toBe(true);
+      expect(whole.count).toBeGreaterThanOrEqual(10);
+      for (const pageSize of [1, 3, 5, 10, 5000]) {
+        expect(await store.verifyEvidence(id, pageSize)).toEqual(whole);
+      }
+      // Altered on the third page of three.
+      await knex('nhi_evidence')
+        .where({ retirement_id: id, seq: 8 })
+        .update({ summary: 'nothing happened' });
+      expect(await store.verifyEvidence(id, 3)).toEqual({
+        valid: false,
+        count: whole.count,
+        firstInvalidSeq: 8,
+        problem: 'record 8 was altered after it was written',
+      });
+      expect(await store.verifyEvidence(id, 3)).toEqual(
+        verifyEvidenceChain(await store.getEvidence(id)),
+      );
+      // Records deleted: the first gap (right after a page boundary) is named.
+      await knex('nhi_evidence').where({ retirement_id: id, seq: 8 }).delete();
+      await knex('nhi_evidence').where({ retirement_id: id, seq: 4 }).delete();
+      const cut = await store.verifyEvidence(id, 3);
+      expect(cut).toMatchObject({
+        valid: false,
+        count: whole.count - 2,
+        firstInvalidSeq: 4,
+      });
+      expect(cut.problem).toMatch(/record 4 is missing/);
     });
   },
 );

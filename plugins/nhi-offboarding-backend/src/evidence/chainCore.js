@@ -99,14 +99,28 @@ function hashRecord(record) {
  * @returns {ChainCheck}
  */
 function verifyChain(records) {
-  let previousHash = GENESIS_HASH;
+  return verifyChainFrom(records, { count: 0, hash: GENESIS_HASH });
+}
+
+/**
+ * verifyChain for the part of a chain that follows `previous` records whose
+ * last hash is `previous.hash`: a long chain checked page by page. `count`
+ * is `previous.count` plus the records given.
+ *
+ * @param {ChainRecord[]} records
+ * @param {{ count: number, hash: string }} previous
+ * @returns {ChainCheck}
+ */
+function verifyChainFrom(records, previous) {
+  let previousHash = previous.hash;
+  const total = previous.count + records.length;
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
-    const expectedSeq = i + 1;
+    const expectedSeq = previous.count + i + 1;
     /** @param {string} problem */
     const fail = problem => ({
       valid: false,
-      count: records.length,
+      count: total,
       firstInvalidSeq: expectedSeq,
       problem,
     });
@@ -125,9 +139,15 @@ function verifyChain(records) {
     }
     previousHash = /** @type {string} */ (record.hash);
   }
-  return records.length
-    ? { valid: true, count: records.length, headHash: previousHash }
+  return total
+    ? { valid: true, count: total, headHash: previousHash }
     : { valid: true, count: 0 };
 }
 
-module.exports = { GENESIS_HASH, canonicalJson, hashRecord, verifyChain };
+module.exports = {
+  GENESIS_HASH,
+  canonicalJson,
+  hashRecord,
+  verifyChain,
+  verifyChainFrom,
+};

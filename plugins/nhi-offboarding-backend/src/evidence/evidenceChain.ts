@@ -2,7 +2,12 @@ import type {
   EvidenceRecord,
   EvidenceVerification,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
-import { GENESIS_HASH, hashRecord, verifyChain } from './chainCore';
+import {
+  GENESIS_HASH,
+  hashRecord,
+  verifyChain,
+  verifyChainFrom,
+} from './chainCore';
 
 export { GENESIS_HASH };
 
@@ -35,4 +40,15 @@ export function verifyEvidenceChain(
   records: EvidenceRecord[],
 ): EvidenceVerification {
   return verifyChain(records);
+}
+
+/**
+ * verifyEvidenceChain for records that follow `previous` ones (a chain
+ * read page by page): the same rules, `count` includes the previous ones.
+ */
+export function verifyEvidenceChainFrom(
+  records: EvidenceRecord[],
+  previous: { count: number; hash: string },
+): EvidenceVerification {
+  return verifyChainFrom(records, previous);
 }

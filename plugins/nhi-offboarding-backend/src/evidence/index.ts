@@ -4,6 +4,7 @@ export {
   chainEvidence,
   hashEvidence,
   verifyEvidenceChain,
+  verifyEvidenceChainFrom,
 } from './evidenceChain';
 export type { EvidenceFacts } from './evidenceChain';
 export { evidenceToCsv } from './evidenceCsv';

@@ -27,7 +27,7 @@ import {
 import type { RetirementStore } from '../database/RetirementStore';
 import type { AnchorDiscovery } from '../discovery/AnchorDiscovery';
 import type { ProviderRegistry } from '../providers/ProviderRegistry';
-import { evidenceToCsv, verifyEvidenceChain } from '../evidence';
+import { evidenceToCsv } from '../evidence';
 import type { RetirementService } from './RetirementService';
 import { findResidualAccess } from './residualAccess';
 import { CatalogLookupCache } from './catalogLookupCache';
@@ -490,7 +490,7 @@ export async function createRouter(
   router.get('/retirements/:id/evidence/verify', async (req, res) => {
     const r = await retirementFor(req);
     await allow(req, nhiEvidenceReadPermission, r.entityRef);
-    res.json(verifyEvidenceChain(await store.getEvidence(r.id)));
+    res.json(await store.verifyEvidence(r.id));
   });
 
   // ---- platform views ----------------------------------------------------

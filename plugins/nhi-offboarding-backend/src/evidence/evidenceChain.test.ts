@@ -1,6 +1,7 @@
 import { canonicalJson } from './canonicalJson';
 import {
   chainEvidence,
+  hashEvidence,
   GENESIS_HASH,
   verifyEvidenceChain,
 } from './evidenceChain';
@@ -37,6 +38,32 @@ describe('canonicalJson', () => {
   it('gives the same text whatever the key order', () => {
     expect(canonicalJson({ x: 1, y: [2, 3] })).toBe(
       canonicalJson({ y: [2, 3], x: 1 }),
+    );
+  });
+});
+
+describe('record hash', () => {
+  // Hashes of chains written before must never change: these were
+  // computed by the first implementation (object built, keys sorted).
+  const record = {
+    retirementId: 'ret_golden',
+    seq: 7,
+    kind: 'step',
+    stepId: 'stp_1',
+    actor: 'engine',
+    at: '2026-11-01T00:00:00.000Z',
+    summary: 'Revoked "key" é',
+    data: { z: 1, a: [1, 'x', null, { b: true, a: undefined }], n: NaN },
+    prevHash: 'a'.repeat(64),
+  } as any;
+
+  it('is the same as it always was', () => {
+    expect(hashEvidence(record)).toBe(
+      'ac81818581030617d0339b28de05bcf6acdd48cc026da2117af2bf7cc58a89ff',
+    );
+    const { stepId, data, ...bare } = record;
+    expect(hashEvidence(bare)).toBe(
+      '23239d37b3a94f77f61ce9867a22e31790d3a51d1a888f87b22140b3d3d705bb',
     );
   });
 });

@@ -67,6 +67,20 @@ function canonicalJson(value) {
  * @property {string} [hash]
  */
 
+/** The fields a record's hash covers, in canonicalJson's (sorted) order. */
+const HASHED_KEYS = [
+  'actor',
+  'anchorId',
+  'at',
+  'data',
+  'kind',
+  'prevHash',
+  'retirementId',
+  'seq',
+  'stepId',
+  'summary',
+];
+
 /**
  * SHA-256 over the canonical form of every field except the hash itself.
  *
@@ -98,20 +112,6 @@ function hashRecord(record) {
   }
   return createHash('sha256').update(`${text}}`).digest('hex');
 }
-
-/** The fields a record's hash covers, in canonicalJson's (sorted) order. */
-const HASHED_KEYS = [
-  'actor',
-  'anchorId',
-  'at',
-  'data',
-  'kind',
-  'prevHash',
-  'retirementId',
-  'seq',
-  'stepId',
-  'summary',
-];
 
 /**
  * @typedef {object} ChainCheck

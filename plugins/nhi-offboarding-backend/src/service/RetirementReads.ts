@@ -2,8 +2,10 @@ import type {
   Retirement,
   StepStatus,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
-import type { RetirementStore } from '../database/RetirementStore';
-import type { RetirementFilter } from '../database/RetirementStore';
+import type {
+  RetirementFilter,
+  RetirementStore,
+} from '../database/RetirementStore';
 import {
   MarkedRetirement,
   RetirementMarks,
@@ -29,10 +31,11 @@ interface StepsPageText {
  * What is kept, and why it cannot be stale:
  * - the entity of a retirement: it never changes;
  * - a full page of evidence (one with a next page): evidence is append-only;
- * - the progress and step pages of a retirement that is *settled* (neither
- *   pending nor running, no step leased), under a key made of its row's
- *   `updated_at` and newest evidence sequence number, read with the row in
- *   one statement on every request. Only a running retirement's steps are
+ * - the progress, step pages and list entry of a retirement that is
+ *   *settled* (neither pending nor running, no step leased), under a key
+ *   made of its row's `updated_at` and `last_reverified_at` (the one column
+ *   a clean re-check changes alone) and its newest evidence sequence
+ *   number, read with the row in one statement on every request. Only a running retirement's steps are
  *   claimed, and every other change to its steps (retry, exception, attest,
  *   re-verification, release, a step ending after a cancel) appends evidence
  *   in the same transaction, so the key changes with them. This holds
@@ -49,15 +52,16 @@ export class RetirementReads {
 
   constructor(
     private readonly store: RetirementStore,
-    options: { maxCachedBytes?: number } = {},
+    /** Characters of JSON text kept for pages (steps and evidence). */
+    options: { maxCachedChars?: number } = {},
   ) {
-    // Half of the memory for each kind of page.
-    const bytes = (options.maxCachedBytes ?? 64 * 1024 * 1024) / 2;
+    // Half for each kind of page (a character is 1-2 bytes in memory).
+    const chars = (options.maxCachedChars ?? 64 * 1024 * 1024) / 2;
     this.stepPages = new LruCache<StepsPageText>(
-      bytes,
+      chars,
       page => page.itemsJson.length,
     );
-    this.evidencePages = new LruCache<string>(bytes, text => text.length);
+    this.evidencePages = new LruCache<string>(chars, text => text.length);
     this.retirementTexts = new LruCache<string>(
       8 * 1024 * 1024,
       text => text.length,

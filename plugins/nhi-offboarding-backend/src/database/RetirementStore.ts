@@ -363,10 +363,12 @@ export class RetirementStore {
     id: string,
     options: { withSteps: boolean },
   ): Promise<Retirement | undefined> {
-    const marked = await this.getRetirementMarked(id);
-    if (!marked) return undefined;
+    const row = await this.db<RetirementRow>('nhi_retirements')
+      .where('id', id)
+      .first();
+    if (!row) return undefined;
     const progress = await this.progressOf([id]);
-    const retirement = retirementFromRow(marked.row, progress.get(id)!);
+    const retirement = retirementFromRow(row, progress.get(id)!);
     if (options.withSteps) {
       retirement.steps = await this.stepsOf(id);
     }

@@ -1,7 +1,7 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { RetirementStore } from './RetirementStore';
 import { applyDatabaseMigrations } from './migrations';
-import { createBigRetirement } from '../testing/bigRetirement';
+import { createTestRetirement } from '../testing/retirementFixtures';
 import { verifyEvidenceChain } from '../evidence';
 
 jest.setTimeout(60_000);
@@ -20,7 +20,7 @@ describe.each(databases.eachSupportedId())(
       const store = new RetirementStore(knex);
       const now = new Date('2026-11-01T00:00:00Z');
       const entityRef = 'component:default/big';
-      const { id } = await createBigRetirement(store, {
+      const { id } = await createTestRetirement(store, {
         entityRef,
         now,
         reason: 'paging test',
@@ -78,7 +78,7 @@ describe.each(databases.eachSupportedId())(
       await applyDatabaseMigrations(knex);
       const store = new RetirementStore(knex);
       const now = new Date('2026-11-01T00:00:00Z');
-      const { id } = await createBigRetirement(store, {
+      const { id } = await createTestRetirement(store, {
         entityRef: 'component:default/chain',
         count: 3,
         now,

@@ -1,19 +1,17 @@
-import { randomUUID } from 'crypto';
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import type { NotificationSendOptions } from '@backstage/plugin-notifications-node';
-import type {
-  EvidenceRecord,
-  TrustAnchor,
-} from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import type { EvidenceRecord } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { RetirementStore } from '../database/RetirementStore';
 import { applyDatabaseMigrations } from '../database/migrations';
-import { anchorId } from '../discovery/AnchorDiscovery';
 import { sharedProviderGate } from '../engine/ProviderGate';
 import { verifyEvidenceChain } from '../evidence';
-import { planRetirement } from '../planning/planRetirement';
 import { ProviderRegistry } from '../providers/ProviderRegistry';
 import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
+import {
+  createTestRetirement,
+  markCompleted,
+} from '../testing/retirementFixtures';
 import { ReverificationSweep } from './ReverificationSweep';
 import { RetirementNotifier } from '../notifications/RetirementNotifier';
 
@@ -56,58 +54,21 @@ describe.each(databases.eachSupportedId())(
       /** A retirement as a finished run leaves it: every anchor verified untrusted. */
       async function completed(name: string, keys: string[]) {
         const entityRef = `component:default/${name}`;
-        const anchors: TrustAnchor[] = keys.map(k => {
+        for (const k of keys) {
           sys.add(k, 'api-key');
           Object.assign(sys.credentials.get(k)!, {
             status: 'revoked',
             sessions: 0,
           });
-          return {
-            id: anchorId(entityRef, 'sys', k),
-            entityRef,
-            providerId: 'sys',
-            kind: 'api-key',
-            externalId: k,
-            displayName: k,
-            fingerprint: `sha256:${k}`,
-            scopes: [],
-            sharedWith: [],
-            manual: false,
-            status: 'revoked',
-            discoveredAt: now.toISOString(),
-            discoveredBy: 'sys',
-          };
-        });
-        await store.upsertAnchors(anchors);
-        const steps = planRetirement({
-          anchors,
-          mode: 'revoke',
-          capabilitiesOf: id => registry.capabilitiesOf(id),
-        }).map(s => ({ ...s, id: `stp_${randomUUID()}` }));
-        const r = await store.createRetirement({
-          id: `ret_${randomUUID()}`,
+        }
+        const r = await createTestRetirement(store, {
           entityRef,
-          mode: 'revoke',
-          reason: 'test',
-          requestedBy: 'user:default/alice',
-          owner: 'group:default/payments-team',
-          steps,
-          anchors,
           now,
+          externalIds: keys,
+          anchorStatus: 'revoked',
+          owner: 'group:default/payments-team',
         });
-        await knex('nhi_steps')
-          .where('retirement_id', r.id)
-          .update({
-            status: 'succeeded',
-            outcome: knex.raw(
-              "case when action = 'verify' then 'untrusted' else null end",
-            ),
-          });
-        await knex('nhi_retirements').where('id', r.id).update({
-          status: 'completed',
-          active_entity_ref: null,
-          completed_at: now.toISOString(),
-        });
+        await markCompleted(knex, r.id, now);
         return r.id;
       }
       const advance = (ms: number) => {

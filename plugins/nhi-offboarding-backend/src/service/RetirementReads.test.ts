@@ -3,7 +3,10 @@ import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
 import { RetirementStore } from '../database/RetirementStore';
 import { applyDatabaseMigrations } from '../database/migrations';
 import { RetirementReads } from './RetirementReads';
-import { createBigRetirement } from '../testing/bigRetirement';
+import {
+  createTestRetirement,
+  markCompleted,
+} from '../testing/retirementFixtures';
 import type { RetirementStep } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 
 jest.setTimeout(60_000);
@@ -22,7 +25,7 @@ async function world(databaseId: TestDatabaseId) {
   await applyDatabaseMigrations(knex);
   const store = new RetirementStore(knex);
   const entityRef = `component:default/reads-${randomUUID().slice(0, 8)}`;
-  const { id } = await createBigRetirement(store, {
+  const { id } = await createTestRetirement(store, {
     entityRef,
     now,
     reason: 'reads test',
@@ -236,15 +239,7 @@ describe.each(databases.eachSupportedId())(
 
     it('shows a clean re-verification that wrote no evidence (only the row changed)', async () => {
       const w = await world(databaseId);
-      // Test setup: mark the retirement completed as a finished run leaves it.
-      await w
-        .knex('nhi_steps')
-        .where('retirement_id', w.id)
-        .update({ status: 'succeeded', outcome: 'untrusted' });
-      await w
-        .knex('nhi_retirements')
-        .where('id', w.id)
-        .update({ status: 'completed', active_entity_ref: null });
+      await markCompleted(w.knex, w.id, now);
       const anchor = (await w.store.listAnchors(w.entityRef))[0];
       const check = (at: Date) =>
         w.store.recordReverification(

@@ -1,4 +1,5 @@
 import type { Entity } from '@backstage/catalog-model';
+import { LruCache } from './LruCache';
 
 /**
  * What the catalog said about entity refs a short while ago (undefined =
@@ -6,36 +7,30 @@ import type { Entity } from '@backstage/catalog-model';
  * thousand entities and owners again and again (the platform page, "Load
  * more", several readers); a lifecycle change seen 30 s late does not
  * matter for a report of access that should have ended days ago, a
- * catalog round trip per page does. Bounded: the oldest entries go first.
+ * catalog round trip per page does. Bounded: the least recently used go first.
  */
 export class CatalogLookupCache {
-  private readonly entries = new Map<
-    string,
-    { entity: Entity | undefined; at: number }
-  >();
+  private readonly entries: LruCache<{
+    entity: Entity | undefined;
+    at: number;
+  }>;
 
   constructor(
     private readonly ttlMs = 30_000,
-    private readonly maxEntries = 20_000,
+    maxEntries = 20_000,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.entries = new LruCache(maxEntries);
+  }
 
   /** The cached answer, or `null` when there is none (or it is too old). */
   get(ref: string): Entity | undefined | null {
     const hit = this.entries.get(ref);
-    if (!hit) return null;
-    if (this.clock() - hit.at > this.ttlMs) {
-      this.entries.delete(ref);
-      return null;
-    }
+    if (!hit || this.clock() - hit.at > this.ttlMs) return null;
     return hit.entity;
   }
 
   set(ref: string, entity: Entity | undefined): void {
-    this.entries.delete(ref);
     this.entries.set(ref, { entity, at: this.clock() });
-    while (this.entries.size > this.maxEntries) {
-      this.entries.delete(this.entries.keys().next().value as string);
-    }
   }
 }

@@ -206,6 +206,14 @@ export async function createRouter(
     return { id, entityRef };
   }
 
+  /** The retirement's row with its marks (see RetirementReads), or 404. */
+  async function markedFor(req: Request) {
+    const id = parseId(req.params.id, 'retirement id');
+    const marked = await reads.marked(id);
+    if (!marked) throw new NotFoundError(`No retirement with id ${id}`);
+    return marked;
+  }
+
   /** Entities the catalog showed a caller a moment ago. */
   const recentlySeen = new CatalogLookupCache(10_000, 5_000);
 
@@ -278,14 +286,12 @@ export async function createRouter(
 
   router.get('/retirements/:id', async (req, res) => {
     const query = parse(retirementQuery, req.query, 'query');
-    const id = parseId(req.params.id, 'retirement id');
     // The row read for the answer also names the entity the permission is
     // checked on; nothing is sent before the check.
-    const marked = await reads.marked(id);
-    if (!marked) throw new NotFoundError(`No retirement with id ${id}`);
+    const marked = await markedFor(req);
     await allow(req, nhiEvidenceReadPermission, marked.row.entity_ref);
     if (query.steps === 'all') {
-      res.json(await store.getRetirement(id, { withSteps: true }));
+      res.json(await store.getRetirement(marked.row.id, { withSteps: true }));
       return;
     }
     sendJson(res, await reads.retirementJson(marked, query.steps));
@@ -293,9 +299,7 @@ export async function createRouter(
 
   router.get('/retirements/:id/steps', async (req, res) => {
     const query = parse(stepsQuery, req.query, 'query');
-    const id = parseId(req.params.id, 'retirement id');
-    const marked = await reads.marked(id);
-    if (!marked) throw new NotFoundError(`No retirement with id ${id}`);
+    const marked = await markedFor(req);
     await allow(req, nhiEvidenceReadPermission, marked.row.entity_ref);
     sendJson(res, await reads.stepsPageJson(marked, query));
   });

@@ -59,7 +59,7 @@ import {
   StepRow,
   anchorFromRow,
   anchorToRow,
-  evidenceFromRow,
+  storedEvidenceFromRow,
   exceptionFromRow,
   retirementFromRow,
   stepFromRow,
@@ -561,7 +561,7 @@ export class RetirementStore {
         .whereBetween('seq', [from, from + pageSize - 1])
         .orderBy('seq', 'asc');
       const check = verifyEvidenceChainFrom(
-        rows.map(evidenceFromRow),
+        rows.map(storedEvidenceFromRow),
         previous,
       );
       if (!check.valid) {

@@ -2,7 +2,7 @@ import { TestDatabases } from '@backstage/backend-test-utils';
 import { RetirementStore } from './RetirementStore';
 import { applyDatabaseMigrations } from './migrations';
 import { createTestRetirement } from '../testing/retirementFixtures';
-import { verifyEvidenceChain } from '../evidence';
+import { canonicalJson, verifyEvidenceChain } from '../evidence';
 
 jest.setTimeout(60_000);
 
@@ -92,6 +92,32 @@ describe.each(databases.eachSupportedId())(
       for (const pageSize of [1, 3, 5, 10, 5000]) {
         expect(await store.verifyEvidence(id, pageSize)).toEqual(whole);
       }
+      // Data is stored in canonical form; a row written in another key order
+      // (before it was) still verifies, and changed data does not.
+      const row6 = await knex('nhi_evidence')
+        .where({ retirement_id: id, seq: 6 })
+        .first('data');
+      const data6 = JSON.parse(row6.data);
+      expect(Object.keys(data6).length).toBeGreaterThan(1);
+      expect(row6.data).toBe(canonicalJson(data6));
+      const reordered = JSON.stringify(
+        Object.fromEntries(Object.entries(data6).reverse()),
+      );
+      expect(reordered).not.toBe(row6.data);
+      await knex('nhi_evidence')
+        .where({ retirement_id: id, seq: 6 })
+        .update({ data: reordered });
+      expect(await store.verifyEvidence(id, 3)).toEqual(whole);
+      await knex('nhi_evidence')
+        .where({ retirement_id: id, seq: 6 })
+        .update({ data: JSON.stringify({ ...data6, tampered: true }) });
+      expect(await store.verifyEvidence(id, 3)).toMatchObject({
+        valid: false,
+        firstInvalidSeq: 6,
+      });
+      await knex('nhi_evidence')
+        .where({ retirement_id: id, seq: 6 })
+        .update({ data: row6.data });
       // Altered on the third page of three.
       await knex('nhi_evidence')
         .where({ retirement_id: id, seq: 8 })

@@ -14,6 +14,8 @@ import type {
   TrustAnchorKind,
   VerificationOutcome,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import { canonicalJson } from '../evidence/canonicalJson';
+import type { StoredEvidenceRecord } from '../evidence/evidenceChain';
 
 /* Row shapes of the tables created in ../../migrations, and their mappers. */
 
@@ -321,6 +323,23 @@ export function evidenceFromRow(row: EvidenceRow): EvidenceRecord {
   };
 }
 
+/** A row for a chain check: data stays the stored text (see chainCore.js). */
+export function storedEvidenceFromRow(row: EvidenceRow): StoredEvidenceRecord {
+  return {
+    retirementId: row.retirement_id,
+    seq: Number(row.seq),
+    kind: row.kind as EvidenceKind,
+    stepId: opt(row.step_id),
+    anchorId: opt(row.anchor_id),
+    actor: row.actor,
+    at: row.at,
+    summary: row.summary,
+    dataText: row.data,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
 export function evidenceToRow(record: EvidenceRecord): EvidenceRow {
   return {
     retirement_id: record.retirementId,
@@ -331,7 +350,8 @@ export function evidenceToRow(record: EvidenceRecord): EvidenceRow {
     actor: record.actor,
     at: record.at,
     summary: record.summary,
-    data: JSON.stringify(record.data),
+    // Canonical, as it is hashed: a check hashes the stored text as it is.
+    data: canonicalJson(record.data),
     prev_hash: record.prevHash,
     hash: record.hash,
   };

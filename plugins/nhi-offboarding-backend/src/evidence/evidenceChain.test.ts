@@ -4,6 +4,8 @@ import {
   hashEvidence,
   GENESIS_HASH,
   verifyEvidenceChain,
+  verifyEvidenceChainFrom,
+  StoredEvidenceRecord,
 } from './evidenceChain';
 import type { EvidenceRecord } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { evidenceToCsv } from './evidenceCsv';
@@ -136,6 +138,62 @@ describe('evidence chain', () => {
     const truncated = verifyEvidenceChain(chain.slice(0, 4));
     expect(truncated.valid).toBe(true);
     expect(truncated.headHash).not.toBe(head);
+  });
+});
+
+describe('records read with their data as stored text', () => {
+  const stored = (
+    r: EvidenceRecord,
+    dataText = canonicalJson(r.data),
+  ): StoredEvidenceRecord => {
+    const { data: _data, ...rest } = r;
+    return { ...rest, dataText };
+  };
+  const genesis = { count: 0, hash: GENESIS_HASH };
+
+  it('verifies canonical text as the parsed records do', () => {
+    const chain = buildChain(5);
+    expect(
+      verifyEvidenceChainFrom(
+        chain.map(r => stored(r)),
+        genesis,
+      ),
+    ).toEqual(verifyEvidenceChain(chain));
+  });
+
+  it('verifies text stored in another key order (rows written before data was kept canonical)', () => {
+    const chain = buildChain(5);
+    const asWrittenBefore = chain.map(r => stored(r, JSON.stringify(r.data)));
+    expect(asWrittenBefore[2].dataText).not.toBe(canonicalJson(chain[2].data));
+    expect(verifyEvidenceChainFrom(asWrittenBefore, genesis)).toEqual(
+      verifyEvidenceChain(chain),
+    );
+  });
+
+  it.each([
+    ['a changed value', '{"i":2,"nested":{"a":1,"b":3}}'],
+    ['an added key', '{"extra":true,"i":2,"nested":{"a":1,"b":2}}'],
+    ['text that is not JSON', '{"i":2,"nested":'],
+    ['nothing', ''],
+  ])('finds %s in the stored data', (_what, text) => {
+    const records = buildChain(5).map(r => stored(r));
+    expect(records[2].dataText).toBe('{"i":2,"nested":{"a":1,"b":2}}');
+    records[2] = { ...records[2], dataText: text };
+    expect(verifyEvidenceChainFrom(records, genesis)).toEqual({
+      valid: false,
+      count: 5,
+      firstInvalidSeq: 3,
+      problem: 'record 3 was altered after it was written',
+    });
+  });
+
+  it('finds an altered field beside untouched data text', () => {
+    const records = buildChain(5).map(r => stored(r));
+    records[1] = { ...records[1], actor: 'user:default/mallory' };
+    expect(verifyEvidenceChainFrom(records, genesis)).toMatchObject({
+      valid: false,
+      firstInvalidSeq: 2,
+    });
   });
 });
 

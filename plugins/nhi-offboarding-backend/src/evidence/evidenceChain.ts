@@ -11,6 +11,14 @@ import {
 
 export { GENESIS_HASH };
 
+/**
+ * An evidence record as read from the database for a check: its data as the
+ * stored (canonical) text, hashed without parsing (chainCore.js, hashMatches).
+ */
+export type StoredEvidenceRecord = Omit<EvidenceRecord, 'data'> & {
+  dataText: string;
+};
+
 /** What an evidence record says, before it is chained. */
 export type EvidenceFacts = Omit<EvidenceRecord, 'seq' | 'prevHash' | 'hash'>;
 
@@ -47,7 +55,7 @@ export function verifyEvidenceChain(
  * read page by page): the same rules, `count` includes the previous ones.
  */
 export function verifyEvidenceChainFrom(
-  records: EvidenceRecord[],
+  records: Array<EvidenceRecord | StoredEvidenceRecord>,
   previous: { count: number; hash: string },
 ): EvidenceVerification {
   return verifyChainFrom(records, previous);

@@ -6,5 +6,5 @@ export {
   verifyEvidenceChain,
   verifyEvidenceChainFrom,
 } from './evidenceChain';
-export type { EvidenceFacts } from './evidenceChain';
+export type { EvidenceFacts, StoredEvidenceRecord } from './evidenceChain';
 export { evidenceToCsv } from './evidenceCsv';

@@ -555,16 +555,26 @@ export class RetirementStore {
     // Pages are ranges of sequence numbers, both ends bound: a range of the
     // primary key on either database (with only a lower bound and a LIMIT,
     // PostgreSQL scanned the table for each page of a 1M-record chain).
+    const readPage = (from: number): Promise<EvidenceRow[]> =>
+      Promise.resolve(
+        this.db<EvidenceRow>('nhi_evidence')
+          .where('retirement_id', retirementId)
+          .whereBetween('seq', [from, from + pageSize - 1])
+          .orderBy('seq', 'asc'),
+      );
+    // The next page is read while this one is hashed (PostgreSQL works on
+    // the other core meanwhile).
+    let nextPage = head >= 1 ? readPage(1) : undefined;
     for (let from = 1; from <= head; from += pageSize) {
-      const rows = await this.db<EvidenceRow>('nhi_evidence')
-        .where('retirement_id', retirementId)
-        .whereBetween('seq', [from, from + pageSize - 1])
-        .orderBy('seq', 'asc');
+      const rows = await nextPage!;
+      nextPage =
+        from + pageSize <= head ? readPage(from + pageSize) : undefined;
       const check = verifyEvidenceChainFrom(
         rows.map(storedEvidenceFromRow),
         previous,
       );
       if (!check.valid) {
+        nextPage?.catch(() => undefined); // not needed any more
         // Say how long the whole chain is, as a check of all of it would.
         return { ...check, count: Number(stats?.n ?? check.count) };
       }

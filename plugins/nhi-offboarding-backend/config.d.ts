@@ -12,7 +12,7 @@ export interface Config {
        * milliseconds. After that another worker takes it over (crash recovery). Default 30000.
        */
       leaseMs?: number;
-      /** Steps this backend instance runs at once, across all providers. Default 16. */
+      /** Steps this backend instance runs at once, across all providers. Default 32. */
       workerConcurrency?: number;
       /** Attempts of a step before it fails and the retirement needs attention. Default 5. */
       maxAttempts?: number;

@@ -6,6 +6,7 @@ import {
   NotFoundError,
 } from '@backstage/errors';
 import type {
+  AnchorStatus,
   EvidencePage,
   EvidenceRecord,
   EvidenceVerification,
@@ -58,6 +59,7 @@ import {
   RetirementRow,
   StepRow,
   anchorFromRow,
+  anchorJsonSql,
   anchorToRow,
   storedEvidenceFromRow,
   exceptionFromRow,
@@ -179,6 +181,28 @@ export class RetirementStore {
       .where('entity_ref', entityRef)
       .orderBy(['provider_id', 'external_id']);
     return rows.map(anchorFromRow);
+  }
+
+  /**
+   * listAnchors as API JSON texts, built by the database (anchorJsonSql):
+   * for reads that send anchors as they are.
+   */
+  async listAnchorsJson(entityRef: string): Promise<string[]> {
+    const rows: { json: string }[] = await this.db('nhi_anchors as a')
+      .where('a.entity_ref', entityRef)
+      .orderBy(['a.provider_id', 'a.external_id'])
+      .select({ json: anchorJsonSql(this.db, 'a') });
+    return rows.map(r => r.json);
+  }
+
+  /** Anchors by id with their status and API JSON text (see listAnchorsJson). */
+  async getAnchorsJson(
+    ids: string[],
+  ): Promise<{ id: string; status: AnchorStatus; json: string }[]> {
+    if (ids.length === 0) return [];
+    return this.db('nhi_anchors as a')
+      .whereIn('a.id', ids)
+      .select('a.id', 'a.status', { json: anchorJsonSql(this.db, 'a') });
   }
 
   async getAnchors(ids: string[]): Promise<TrustAnchor[]> {

@@ -1,5 +1,4 @@
 import type {
-  AnchorStatus,
   EvidenceKind,
   EvidenceRecord,
   Retirement,
@@ -11,10 +10,10 @@ import type {
   StepPhase,
   StepStatus,
   TrustAnchor,
-  TrustAnchorKind,
-  VerificationOutcome,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import type { Knex } from 'knex';
 import { canonicalJson } from '../evidence/canonicalJson';
+import { isPostgres } from './dbUtil';
 import type { StoredEvidenceRecord } from '../evidence/evidenceChain';
 
 /* Row shapes of the tables created in ../../migrations, and their mappers. */
@@ -122,31 +121,71 @@ export interface EvidenceRow {
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
+/**
+ * A trust anchor's fields in the API and the columns they are read from, in
+ * the order the API writes them: the one mapping behind both anchorFromRow
+ * and anchorJsonSql. A null column is a field left out.
+ */
+const ANCHOR_FIELDS: ReadonlyArray<
+  [field: keyof TrustAnchor, column: keyof AnchorRow, type?: 'json' | 'boolean']
+> = [
+  ['id', 'id'],
+  ['entityRef', 'entity_ref'],
+  ['providerId', 'provider_id'],
+  ['kind', 'kind'],
+  ['externalId', 'external_id'],
+  ['displayName', 'display_name'],
+  ['fingerprint', 'fingerprint'],
+  ['scopes', 'scopes', 'json'],
+  ['owner', 'owner'],
+  ['sharedWith', 'shared_with', 'json'],
+  ['manual', 'manual', 'boolean'],
+  ['createdAt', 'source_created_at'],
+  ['lastUsedAt', 'last_used_at'],
+  ['expiresAt', 'expires_at'],
+  ['status', 'status'],
+  ['discoveredAt', 'discovered_at'],
+  ['discoveredBy', 'discovered_by'],
+  ['lastVerifiedAt', 'last_verified_at'],
+  ['lastVerifiedBy', 'last_verified_by'],
+  ['lastVerification', 'last_verification'],
+];
+
 export function anchorFromRow(row: AnchorRow): TrustAnchor {
-  return {
-    id: row.id,
-    entityRef: row.entity_ref,
-    providerId: row.provider_id,
-    kind: row.kind as TrustAnchorKind,
-    externalId: row.external_id,
-    displayName: row.display_name,
-    fingerprint: opt(row.fingerprint),
-    scopes: JSON.parse(row.scopes),
-    owner: opt(row.owner),
-    sharedWith: JSON.parse(row.shared_with),
-    manual: Boolean(row.manual),
-    createdAt: opt(row.source_created_at),
-    lastUsedAt: opt(row.last_used_at),
-    expiresAt: opt(row.expires_at),
-    status: row.status as AnchorStatus,
-    discoveredAt: row.discovered_at,
-    discoveredBy: row.discovered_by,
-    lastVerifiedAt: opt(row.last_verified_at),
-    lastVerifiedBy: opt(row.last_verified_by),
-    lastVerification: opt(row.last_verification) as
-      | VerificationOutcome
-      | undefined,
-  };
+  const anchor: Record<string, unknown> = {};
+  for (const [field, column, type] of ANCHOR_FIELDS) {
+    const value = row[column];
+    if (value === null) continue;
+    if (type === 'json') anchor[field] = JSON.parse(value as string);
+    else if (type === 'boolean') anchor[field] = Boolean(value);
+    else anchor[field] = value;
+  }
+  return anchor as unknown as TrustAnchor;
+}
+
+/**
+ * A select expression that gives each anchor row as its API JSON text, the
+ * text JSON.stringify(anchorFromRow(row)) would give, built by the database:
+ * one string per row instead of twenty values to read and write out again
+ * (the Retire tab's anchors and the residual-access page send it as it is).
+ * Written out by concatenation: null fields are left out, as JSON.stringify
+ * leaves out undefined ones, at a third of the cost of SQLite's json_patch.
+ */
+export function anchorJsonSql(db: Knex, alias: string): Knex.Raw {
+  const quote = isPostgres(db)
+    ? (c: string) => `to_json(${c}::text)::text`
+    : (c: string) => `json_quote(${c})`;
+  const parts = ANCHOR_FIELDS.map(([field, column, type], i) => {
+    const c = `${alias}.${column}`;
+    const key = `'${i === 0 ? '' : ','}"${field}":'`;
+    // JSON columns hold what anchorToRow wrote with JSON.stringify.
+    if (type === 'json') return `${key} || ${c}`;
+    // SQLite keeps booleans as 0/1.
+    if (type === 'boolean')
+      return `${key} || case when ${c} then 'true' else 'false' end`;
+    return `case when ${c} is null then '' else ${key} || ${quote(c)} end`;
+  });
+  return db.raw(`'{' || ${parts.join(' || ')} || '}'`);
 }
 
 export function anchorToRow(anchor: TrustAnchor): AnchorRow {

@@ -43,18 +43,20 @@ export class RetirementService {
     return this.options.clock?.() ?? new Date();
   }
 
-  /** Stored anchors; discovered first when asked to or when none are stored yet. */
-  async anchorsOf(
-    entity: Entity,
-    refresh: boolean,
-  ): Promise<{ items: TrustAnchor[]; problems: DiscoveryProblem[] }> {
+  /**
+   * Stored anchors as the API's JSON text ({ items, problems }); discovered
+   * first when asked to or when none are stored yet. Stored ones come as
+   * the database writes them (RetirementStore.listAnchorsJson).
+   */
+  async anchorsJson(entity: Entity, refresh: boolean): Promise<string> {
     if (!refresh) {
-      const items = await this.options.store.listAnchors(
+      const items = await this.options.store.listAnchorsJson(
         stringifyEntityRef(entity),
       );
-      if (items.length > 0) return { items, problems: [] };
+      if (items.length > 0)
+        return `{"items":[${items.join(',')}],"problems":[]}`;
     }
-    return this.options.discovery.discover(entity);
+    return JSON.stringify(await this.options.discovery.discover(entity));
   }
 
   /** The dry run: the same plan a retirement would run, nothing started. */

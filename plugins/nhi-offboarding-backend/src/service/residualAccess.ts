@@ -13,8 +13,9 @@ const SCAN_BUDGET = 20 * PAGE;
 /**
  * Live anchors (active or unknown) that should not be: their entity is
  * retired, deprecated or gone from the catalog, or their owner is gone.
+ * A page as the API's JSON text ({ items: ResidualAccessItem[], nextCursor }).
  */
-export async function findResidualAccess(options: {
+export async function residualAccessPageJson(options: {
   store: RetirementStore;
   catalog: CatalogService;
   auth: AuthService;
@@ -24,7 +25,7 @@ export async function findResidualAccess(options: {
   cursor?: string;
   /** Recent catalog answers shared between requests. */
   cache?: CatalogLookupCache;
-}): Promise<{ items: ResidualAccessItem[]; nextCursor?: string }> {
+}): Promise<string> {
   const { store, catalog, auth, cache } = options;
   const entities = new Map<string, Entity | undefined>();
   const lookUp = async (refs: string[]) => {
@@ -64,23 +65,28 @@ export async function findResidualAccess(options: {
     entityLifecycle?: string;
   }[] = [];
   // The scan reads ids, entities and owners from the index; only the
-  // anchors found residual are read whole, once, at the end.
+  // anchors found residual are read whole, once, at the end, as the JSON
+  // the database writes (RetirementStore.getAnchorsJson).
   const finish = async (nextCursor: string | undefined) => {
     const anchors = new Map(
-      (await store.getAnchors(found.map(f => f.id))).map(a => [a.id, a]),
+      (await store.getAnchorsJson(found.map(f => f.id))).map(a => [a.id, a]),
     );
-    const items: ResidualAccessItem[] = [];
+    const items: string[] = [];
     for (const f of found) {
       const anchor = anchors.get(f.id);
       // Revoked between the scan and this read: no longer residual.
       if (anchor && (anchor.status === 'active' || anchor.status === 'unknown'))
-        items.push({
-          anchor,
-          reason: f.reason,
-          entityLifecycle: f.entityLifecycle,
-        });
+        items.push(
+          `{"anchor":${anchor.json},"reason":${JSON.stringify(f.reason)}${
+            f.entityLifecycle === undefined
+              ? ''
+              : `,"entityLifecycle":${JSON.stringify(f.entityLifecycle)}`
+          }}`,
+        );
     }
-    return { items, ...(nextCursor ? { nextCursor } : {}) };
+    return `{"items":[${items.join(',')}]${
+      nextCursor ? `,"nextCursor":${JSON.stringify(nextCursor)}` : ''
+    }}`;
   };
   let afterId = options.cursor;
   // A small page needs few rows (most live anchors in a retired estate are

@@ -798,6 +798,24 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
       .set(as(PLATFORM));
     expect(all.body.items.length).toBeGreaterThanOrEqual(2);
     expect(all.body.nextCursor).toBeUndefined();
+    // Each item carries the whole anchor, as the anchors read gives it.
+    const stored = (
+      await request(server)
+        .get(api('/entities/component/default/old-bot/trust-anchors'))
+        .set(as(OWNER))
+    ).body.items.filter((a: any) => ['active', 'unknown'].includes(a.status));
+    const oldBot = all.body.items.filter(
+      (i: any) => i.anchor.entityRef === 'component:default/old-bot',
+    );
+    expect(oldBot).toHaveLength(stored.length);
+    expect(oldBot.length).toBeGreaterThanOrEqual(2);
+    for (const item of oldBot) {
+      expect(item).toEqual({
+        anchor: stored.find((a: any) => a.id === item.anchor.id),
+        reason: 'entity-deprecated',
+        entityLifecycle: 'deprecated',
+      });
+    }
     const paged: string[] = [];
     let cursor: string | undefined;
     do {

@@ -29,7 +29,7 @@ import type { AnchorDiscovery } from '../discovery/AnchorDiscovery';
 import type { ProviderRegistry } from '../providers/ProviderRegistry';
 import { evidenceToCsv } from '../evidence';
 import type { RetirementService } from './RetirementService';
-import { findResidualAccess } from './residualAccess';
+import { residualAccessPageJson } from './residualAccess';
 import { CatalogLookupCache } from './catalogLookupCache';
 import type { GovernanceService } from '../governance/GovernanceService';
 import type { ReverificationSweep } from '../drift/ReverificationSweep';
@@ -242,7 +242,7 @@ export async function createRouter(
         entity = await discovery.getEntity(entityRef, credentials);
         recentlySeen.set(key, entity);
       }
-      res.json(await service.anchorsOf(entity, refresh));
+      sendJson(res, await service.anchorsJson(entity, refresh));
     },
   );
 
@@ -504,8 +504,9 @@ export async function createRouter(
   router.get('/residual-access', async (req, res) => {
     const query = parse(residualAccessQuery, req.query, 'query');
     await allow(req, nhiPlatformReadPermission);
-    res.json(
-      await findResidualAccess({
+    sendJson(
+      res,
+      await residualAccessPageJson({
         store,
         catalog: options.catalog,
         auth: options.auth,

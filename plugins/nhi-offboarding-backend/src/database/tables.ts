@@ -346,22 +346,6 @@ export function exceptionFromRow(row: ExceptionRow): StepException {
   };
 }
 
-export function evidenceFromRow(row: EvidenceRow): EvidenceRecord {
-  return {
-    retirementId: row.retirement_id,
-    seq: Number(row.seq),
-    kind: row.kind as EvidenceKind,
-    stepId: opt(row.step_id),
-    anchorId: opt(row.anchor_id),
-    actor: row.actor,
-    at: row.at,
-    summary: row.summary,
-    data: JSON.parse(row.data),
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
-}
-
 /** A row for a chain check: data stays the stored text (see chainCore.js). */
 export function storedEvidenceFromRow(row: EvidenceRow): StoredEvidenceRecord {
   return {
@@ -377,6 +361,11 @@ export function storedEvidenceFromRow(row: EvidenceRow): StoredEvidenceRecord {
     prevHash: row.prev_hash,
     hash: row.hash,
   };
+}
+
+export function evidenceFromRow(row: EvidenceRow): EvidenceRecord {
+  const { dataText, ...record } = storedEvidenceFromRow(row);
+  return { ...record, data: JSON.parse(dataText) };
 }
 
 export function evidenceToRow(record: EvidenceRecord): EvidenceRow {

@@ -1,33 +1,22 @@
 /*
  * Shared by the chaos harnesses: the REAL backend process (started from its
  * TypeScript sources with a config overlay, in its own process group, so it
- * can be SIGKILLed as a whole), free ports, PostgreSQL databases.
+ * can be SIGKILLed as a whole, and started again on the same port),
+ * PostgreSQL databases. How a backend is spawned and awaited is the
+ * end-to-end tests' (e2e/lib/backendProcess.mjs).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  freePort,
+  requireFromRoot,
+  root,
+  spawnBackend,
+  tail,
+  waitUntilReady,
+} from '../../e2e/lib/backendProcess.mjs';
 
-export const root = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../..',
-);
-const backendDir = path.join(root, 'packages/backend');
-export const require = createRequire(path.join(root, 'package.json'));
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+export { freePort, root, tail };
 
 export const log = (...a) =>
   console.log(`[chaos ${new Date().toISOString().slice(11, 23)}]`, ...a);
@@ -47,29 +36,12 @@ export class Backend {
 
   start() {
     this.starts++;
-    const out = fs.openSync(this.logFile, 'a');
-    fs.writeSync(out, `\n===== start ${this.starts} =====\n`);
-    this.child = spawn(
-      process.execPath,
-      [
-        '--enable-source-maps',
-        '--require',
-        require.resolve('@backstage/cli-node/config/nodeTransform.cjs'),
-        'src/index.ts',
-        '--config',
-        path.join(root, 'app-config.yaml'),
-        '--config',
-        this.overlay,
-      ],
-      {
-        cwd: backendDir,
-        detached: true, // its own process group: killed as a whole
-        stdio: ['ignore', out, out],
-        env: { ...process.env, NODE_ENV: 'development' },
-      },
-    );
-    fs.closeSync(out);
-    const child = this.child;
+    fs.appendFileSync(this.logFile, `\n===== start ${this.starts} =====\n`);
+    const child = spawnBackend({
+      overlayFile: this.overlay,
+      logFile: this.logFile,
+    });
+    this.child = child;
     liveBackends.add(child);
     this.exited = new Promise(resolve =>
       child.once('exit', () => {
@@ -96,24 +68,12 @@ export class Backend {
   }
 
   async waitReady(timeoutMs = 180_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (!this.alive) {
-        throw new Error(
-          `the backend exited (code ${this.child?.exitCode}, signal ${
-            this.child?.signalCode
-          }) before it was ready; see ${this.logFile}:\n${tail(this.logFile)}`,
-        );
-      }
-      try {
-        const res = await fetch(`${this.base}/.backstage/health/v1/readiness`);
-        if (res.ok) return;
-      } catch {
-        // not up yet
-      }
-      await sleep(100);
-    }
-    throw new Error(`the backend was not ready within ${timeoutMs / 1000} s`);
+    await waitUntilReady({
+      base: this.base,
+      child: this.child,
+      logFile: this.logFile,
+      timeoutMs,
+    });
   }
 
   async token() {
@@ -150,14 +110,6 @@ export class Backend {
   }
 }
 
-export function tail(file, chars = 4000) {
-  try {
-    return fs.readFileSync(file, 'utf8').slice(-chars);
-  } catch {
-    return '';
-  }
-}
-
 /** SIGKILLs every backend still alive (on a signal to the harness). */
 export function killLiveBackends() {
   for (const child of liveBackends) {
@@ -171,7 +123,7 @@ export function killLiveBackends() {
 
 /** Runs `fn` with a client of `database` (default: postgres) on 127.0.0.1:5432. */
 export async function withPg(fn, database = 'postgres') {
-  const { Client } = require('pg');
+  const { Client } = requireFromRoot('pg');
   const client = new Client({
     host: '127.0.0.1',
     port: 5432,

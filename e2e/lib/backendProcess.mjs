@@ -1,7 +1,8 @@
 /*
  * Starts the REAL backend process (packages/backend) from source with a
  * config overlay, on a free port, in its own process group, with its output
- * in a log file. Used by the end-to-end security tests.
+ * in a log file. Used by the end-to-end tests; the chaos harnesses start and
+ * SIGKILL theirs with spawnBackend and waitUntilReady.
  *
  *   const backend = await startBackend({ overlay: {...}, dir, entry });
  *   await backend.stop();
@@ -39,7 +40,7 @@ export function freePort() {
   });
 }
 
-function tail(file, chars = 4000) {
+export function tail(file, chars = 4000) {
   try {
     return fs.readFileSync(file, 'utf8').slice(-chars);
   } catch {
@@ -77,27 +78,7 @@ export async function startBackend({
   };
   // JSON is YAML: the config loader reads it as is.
   fs.writeFileSync(overlayFile, `${JSON.stringify(config, null, 2)}\n`);
-  const out = fs.openSync(logFile, 'a');
-  const child = spawn(
-    process.execPath,
-    [
-      '--enable-source-maps',
-      '--require',
-      requireFromRoot.resolve('@backstage/cli-node/config/nodeTransform.cjs'),
-      entry,
-      '--config',
-      path.join(root, 'app-config.yaml'),
-      '--config',
-      overlayFile,
-    ],
-    {
-      cwd: backendDir,
-      detached: true, // its own process group: stopped as a whole
-      stdio: ['ignore', out, out],
-      env: { ...process.env, NODE_ENV: 'development', ...env },
-    },
-  );
-  fs.closeSync(out);
+  const child = spawnBackend({ entry, overlayFile, logFile, env });
   const exited = new Promise(resolve => child.once('exit', resolve));
   const alive = () => child.exitCode === null && !child.signalCode;
 
@@ -154,9 +135,63 @@ export async function startBackend({
     },
   };
 
-  const deadline = Date.now() + readyTimeoutMs;
+  try {
+    await waitUntilReady({ base, child, logFile, timeoutMs: readyTimeoutMs });
+  } catch (error) {
+    await backend.stop();
+    throw error;
+  }
+  return backend;
+}
+
+/**
+ * Spawns packages/backend from its TypeScript sources with app-config.yaml
+ * and `overlayFile`, in its own process group (stopped or killed as a
+ * whole), its output appended to `logFile`. Returns the child process.
+ */
+export function spawnBackend({
+  entry = ENTRY.shipped,
+  overlayFile,
+  logFile,
+  env = {},
+}) {
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(
+    process.execPath,
+    [
+      '--enable-source-maps',
+      '--require',
+      requireFromRoot.resolve('@backstage/cli-node/config/nodeTransform.cjs'),
+      entry,
+      '--config',
+      path.join(root, 'app-config.yaml'),
+      '--config',
+      overlayFile,
+    ],
+    {
+      cwd: backendDir,
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, NODE_ENV: 'development', ...env },
+    },
+  );
+  fs.closeSync(out);
+  return child;
+}
+
+/**
+ * Waits until the backend at `base` is ready; fails at once, with the end
+ * of its log, if `child` exits first.
+ */
+export async function waitUntilReady({
+  base,
+  child,
+  logFile,
+  timeoutMs = 180_000,
+}) {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (!alive()) {
+    if (child.exitCode !== null || child.signalCode) {
       throw new Error(
         `the backend exited (code ${child.exitCode}, signal ${
           child.signalCode
@@ -165,19 +200,15 @@ export async function startBackend({
     }
     try {
       const res = await fetch(`${base}/.backstage/health/v1/readiness`);
-      if (res.ok) break;
+      if (res.ok) return;
     } catch {
       // not up yet
     }
     if (Date.now() > deadline) {
-      await backend.stop();
-      throw new Error(
-        `the backend was not ready within ${readyTimeoutMs / 1000} s`,
-      );
+      throw new Error(`the backend was not ready within ${timeoutMs / 1000} s`);
     }
     await sleep(100);
   }
-  return backend;
 }
 
 /**

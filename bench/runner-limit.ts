@@ -19,7 +19,7 @@
  *
  * Usage: node --require <nodeTransform> bench/runner-limit.ts
  *   --db sqlite|postgres --size small|full [--latency 20] [--concurrency 8]
- *   [--rate N] [--worker-concurrency 16] [--poll 1000] [--repeat 1] [--memory]
+ *   [--rate N] [--worker-concurrency 32] [--poll 1000] [--repeat 1] [--memory]
  *   [--naive-sample N] [--label text]
  */
 import { performance } from 'node:perf_hooks';

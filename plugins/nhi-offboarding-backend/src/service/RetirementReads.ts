@@ -35,11 +35,12 @@ interface StepsPageText {
  *   *settled* (neither pending nor running, no step leased), under a key
  *   made of its row's `updated_at` and `last_reverified_at` (the one column
  *   a clean re-check changes alone) and its newest evidence sequence
- *   number, read with the row in one statement on every request. Only a running retirement's steps are
- *   claimed, and every other change to its steps (retry, exception, attest,
- *   re-verification, release, a step ending after a cancel) appends evidence
- *   in the same transaction, so the key changes with them. This holds
- *   across replicas: the key comes from the database, not from this process.
+ *   number, read with the row in one statement on every request. Only a
+ *   running retirement's steps are claimed, and every other change to its
+ *   steps (retry, exception, attest, re-verification, release, a step
+ *   ending after a cancel) appends evidence in the same transaction, so the
+ *   key changes with them. This holds across replicas: the key comes from
+ *   the database, not from this process.
  * A running retirement is always read from the database.
  */
 export class RetirementReads {

@@ -254,58 +254,82 @@ async function run({ size, kills, restart, faults, keep, random }) {
 
     // -- kills ---------------------------------------------------------------
     const stepsTable = `"nhi-offboarding".nhi_steps`;
-    /** Steps whose lease the process `pid` holds now. */
-    const leasesOf = async pid =>
-      (
-        await withPg(
-          c =>
-            c.query(
-              `SELECT id FROM ${stepsTable} WHERE status = 'running' AND lease_owner LIKE $1`,
-              [`%-${pid}-%`],
-            ),
-          pgDatabase,
-        )
-      ).rows.map(r => r.id);
+    /** Who holds leases now: pid -> ids of the steps it is working on. */
+    const leaseHolders = async () => {
+      const { rows } = await withPg(
+        c =>
+          c.query(
+            `SELECT id, lease_owner FROM ${stepsTable} WHERE status = 'running' AND retirement_id = $1`,
+            [retirementId],
+          ),
+        pgDatabase,
+      );
+      const held = new Map();
+      for (const r of rows) {
+        const pid = pidOfWorker(r.lease_owner);
+        held.set(pid, [...(held.get(pid) ?? []), r.id]);
+      }
+      return held;
+    };
     const api = () => replicas.find(b => b.alive && b.bearer);
     let status = created.status;
     let progress = created.progress;
     const deadline = Date.now() + (size === 'full' ? 20 : 6) * 60_000;
     let killsDone = 0;
     let restarting;
-    // The next kill once this share of the steps is done.
-    let killAtShare =
-      size === 'full' ? 0.1 + random() * 0.15 : 0.25 + random() * 0.3;
+    // The next kill once this share of the steps is done. Under faults a
+    // step that fails for good ends the retirement after its phase (fail
+    // closed), possibly in the first one: there the kills come early, so
+    // the run cannot end before them.
+    const nextKillShare = share =>
+      share +
+      (1 - share) *
+        (faults
+          ? random() * 0.05
+          : size === 'full'
+          ? 0.1 + random() * 0.15
+          : 0.25 + random() * 0.3);
+    let killAtShare = nextKillShare(0);
+    let statusAt = 0;
     while (
       !['completed', 'needs-attention', 'cancelled', 'failed'].includes(status)
     ) {
       if (Date.now() > deadline) {
         throw new Error(`no end before the deadline (status ${status})`);
       }
-      await sleep(200);
-      try {
-        const r = await api().api(
-          'GET',
-          `/api/nhi-offboarding/retirements/${retirementId}`,
-        );
-        if (r.ok) ({ status, progress } = r.json);
-      } catch {
-        // a slow answer; ask again
-      }
       const share = progress ? progress.done / progress.total : 0;
-      if (killsDone >= kills || restarting || share < killAtShare) continue;
-      // Kill alternately B and A, at a moment the victim holds leases.
-      const victim = replicas[(killsDone + 1) % 2];
-      if (!victim.alive) continue;
+      const killDue = killsDone < kills && !restarting && share >= killAtShare;
+      // While a kill is due, leases are looked at often: a quick call holds
+      // its lease for only some tens of milliseconds.
+      await sleep(killDue ? 20 : 200);
+      if (Date.now() - statusAt >= 200) {
+        statusAt = Date.now();
+        try {
+          const r = await api().api(
+            'GET',
+            `/api/nhi-offboarding/retirements/${retirementId}`,
+          );
+          if (r.ok) ({ status, progress } = r.json);
+        } catch {
+          // a slow answer; ask again
+        }
+      }
+      if (!killDue) continue;
+      // Kill alternately B and A, or the other one when the turn's victim
+      // holds no lease at this moment.
+      const holders = await leaseHolders();
+      const victim = [replicas[(killsDone + 1) % 2], replicas[killsDone % 2]]
+        .filter(b => b.alive)
+        .find(b => holders.get(b.child.pid)?.length > 0);
+      if (!victim) continue;
       const pid = victim.child.pid;
-      const leased = await leasesOf(pid);
-      const held = leased.length;
-      if (held === 0) continue;
+      const held = holders.get(pid).length;
       await victim.kill();
       killedAt.set(pid, Date.now());
       // What the dead process still holds: a step it finished between the
       // query and the kill is not orphaned. A kill that orphaned nothing
       // proves nothing about takeover, so it does not count.
-      const orphanedNow = await leasesOf(pid);
+      const orphanedNow = (await leaseHolders()).get(pid) ?? [];
       if (orphanedNow.length > 0) killsDone++;
       else
         log(
@@ -328,7 +352,7 @@ async function run({ size, kills, restart, faults, keep, random }) {
         } steps done`,
       );
       // Soon after the victim is back: a restart takes 5-15 s.
-      killAtShare = share + (1 - share) * (0.05 + random() * 0.15);
+      killAtShare = nextKillShare(share);
       if (restart) {
         restarting = sleep(500 + random() * 2000)
           .then(() => startReplica(victim))

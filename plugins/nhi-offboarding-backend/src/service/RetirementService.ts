@@ -45,18 +45,23 @@ export class RetirementService {
 
   /**
    * Stored anchors as the API's JSON text ({ items, problems }); discovered
-   * first when asked to or when none are stored yet. Stored ones come as
-   * the database writes them (RetirementStore.listAnchorsJson).
+   * first when asked to or when none are stored yet (only then is the
+   * entity loaded). Stored ones come as the database writes them
+   * (RetirementStore.listAnchorsJson).
    */
-  async anchorsJson(entity: Entity, refresh: boolean): Promise<string> {
+  async anchorsJson(
+    entityRef: string,
+    refresh: boolean,
+    loadEntity: () => Promise<Entity>,
+  ): Promise<string> {
     if (!refresh) {
-      const items = await this.options.store.listAnchorsJson(
-        stringifyEntityRef(entity),
-      );
+      const items = await this.options.store.listAnchorsJson(entityRef);
       if (items.length > 0)
         return `{"items":[${items.join(',')}],"problems":[]}`;
     }
-    return JSON.stringify(await this.options.discovery.discover(entity));
+    return JSON.stringify(
+      await this.options.discovery.discover(await loadEntity()),
+    );
   }
 
   /** The dry run: the same plan a retirement would run, nothing started. */

@@ -32,6 +32,8 @@ const databases = TestDatabases.create({
 const OWNER = 'user:default/alice';
 const PLATFORM = 'user:default/bob';
 const OTHER = 'user:default/carol';
+/** A user the catalog shows no entity to. */
+const OUTSIDER = 'user:default/dave';
 
 const entities: Entity[] = [
   {
@@ -96,6 +98,8 @@ function policy(
     (credentials.principal as { type: string }).type === 'service'
   )
     return AuthorizeResult.ALLOW;
+  if (user === OUTSIDER && permission === 'catalog.entity.read')
+    return AuthorizeResult.DENY;
   if (permission.endsWith('.read')) return AuthorizeResult.ALLOW;
   if (
     user === OWNER &&
@@ -230,6 +234,51 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
       owner: 'group:default/payments',
       sharedWith: ['component:default/billing'],
     });
+  });
+
+  it('reads stored anchors under the catalog read rule, without asking the catalog for the entity', async () => {
+    const path = api('/entities/component/default/payments-api/trust-anchors');
+    const stored = await request(server).get(path).set(as(OTHER));
+    expect(stored.status).toBe(200);
+    expect(stored.body.items.length).toBeGreaterThan(0);
+    // The catalog would not show this caller the entity: not found, as the
+    // catalog itself answers, though anchors are stored.
+    const hidden = await request(server).get(path).set(as(OUTSIDER));
+    expect(hidden.status).toBe(404);
+    expect(hidden.body.error.message).toBe(
+      'component:default/payments-api is not in the catalog',
+    );
+    // Anchors stored for an entity that has left the catalog are still read
+    // (the platform's residual access lists them too); discovering them
+    // again needs the entity, which is gone.
+    const row = await knex('nhi_anchors')
+      .where('entity_ref', 'component:default/payments-api')
+      .first();
+    await knex('nhi_anchors').insert({
+      ...row,
+      id: `anc_${'9'.repeat(40)}`,
+      entity_ref: 'component:default/gone-bot',
+      external_id: 'gone-bot-key',
+    });
+    const gone = await request(server)
+      .get(api('/entities/component/default/gone-bot/trust-anchors'))
+      .set(as(OTHER));
+    expect(gone.status).toBe(200);
+    expect(gone.body.items.map((a: any) => a.externalId)).toEqual([
+      'gone-bot-key',
+    ]);
+    const rediscover = await request(server)
+      .get(
+        api('/entities/component/default/gone-bot/trust-anchors?refresh=true'),
+      )
+      .set(as(OTHER));
+    expect(rediscover.status).toBe(404);
+    expect(rediscover.body.error.message).toContain(
+      'component:default/gone-bot is not in the catalog',
+    );
+    await knex('nhi_anchors')
+      .where('entity_ref', 'component:default/gone-bot')
+      .delete();
   });
 
   it('answers 404 for an entity that is not in the catalog, 400 for a malformed ref', async () => {

@@ -15,6 +15,7 @@ import {
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
+import { catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
 import {
   nhiAnchorsReadPermission,
   nhiEntityRetirePermission,
@@ -140,24 +141,37 @@ export async function createRouter(
     next();
   });
 
+  /**
+   * The caller, if the policy allows `permission` (on `resourceRef`).
+   * With `visibleInCatalog` the same authorize call asks the catalog's own
+   * read rule on the entity too; an entity the catalog would not show the
+   * caller is answered as the catalog answers it: not found.
+   */
   async function allow(
     req: Request,
     permission: BasicPermission | ResourcePermission,
     resourceRef?: string,
+    check: { visibleInCatalog?: boolean } = {},
   ): Promise<BackstageCredentials> {
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
     const serviceRefusal = refusalForService(credentials, permission);
     if (serviceRefusal) throw new NotAllowedError(serviceRefusal);
-    const [decision] = await permissions.authorize(
+    const [decision, catalogRead] = await permissions.authorize(
       [
         resourceRef
           ? { permission: permission as ResourcePermission, resourceRef }
           : { permission: permission as BasicPermission },
+        ...(resourceRef && check.visibleInCatalog
+          ? [{ permission: catalogEntityReadPermission, resourceRef }]
+          : []),
       ],
       { credentials },
     );
+    if (catalogRead && catalogRead.result !== AuthorizeResult.ALLOW) {
+      throw new NotFoundError(`${resourceRef} is not in the catalog`);
+    }
     if (decision.result !== AuthorizeResult.ALLOW) {
       throw new NotAllowedError(
         `You are not allowed to do this${
@@ -214,9 +228,6 @@ export async function createRouter(
     return marked;
   }
 
-  /** Entities the catalog showed a caller a moment ago. */
-  const recentlySeen = new CatalogLookupCache(10_000, 5_000);
-
   addTriggerRoutes(router, {
     allow,
     audited,
@@ -231,18 +242,23 @@ export async function createRouter(
     async (req, res) => {
       const query = parse(anchorsQuery, req.query, 'query');
       const entityRef = entityRefFromPath(req);
-      const credentials = await allow(req, nhiAnchorsReadPermission, entityRef);
-      const refresh = query.refresh === 'true';
-      // The catalog is asked whether the caller can see the entity; its
-      // answer is kept 10 s per caller for plain reads (the Retire tab asks
-      // again and again), never for a refresh, which discovers from it.
-      const key = `${actorOf(credentials)}|${entityRef}`;
-      let entity = refresh ? undefined : recentlySeen.get(key);
-      if (!entity) {
-        entity = await discovery.getEntity(entityRef, credentials);
-        recentlySeen.set(key, entity);
-      }
-      sendJson(res, await service.anchorsJson(entity, refresh));
+      // Stored anchors need only the permission decisions (the catalog's
+      // read rule among them: no catalog round trip); discovering needs the
+      // entity itself, fetched with the caller's credentials.
+      const credentials = await allow(
+        req,
+        nhiAnchorsReadPermission,
+        entityRef,
+        {
+          visibleInCatalog: true,
+        },
+      );
+      sendJson(
+        res,
+        await service.anchorsJson(entityRef, query.refresh === 'true', () =>
+          discovery.getEntity(entityRef, credentials),
+        ),
+      );
     },
   );
 

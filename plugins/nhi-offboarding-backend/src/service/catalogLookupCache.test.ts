@@ -4,6 +4,23 @@ import { CatalogLookupCache } from './catalogLookupCache';
 const entity = (name: string) =>
   ({ kind: 'Component', metadata: { name } } as Entity);
 
+/** A fetch whose answers the test releases; records what it was asked. */
+function controlledFetch() {
+  const calls: string[][] = [];
+  const releases: (() => void)[] = [];
+  const failures: ((e: Error) => void)[] = [];
+  const fetch = (refs: string[]) => {
+    calls.push(refs);
+    return new Promise<(Entity | undefined)[]>((resolve, reject) => {
+      releases.push(() =>
+        resolve(refs.map(r => (r.endsWith('gone') ? undefined : entity(r)))),
+      );
+      failures.push(reject);
+    });
+  };
+  return { fetch, calls, releases, failures };
+}
+
 describe('CatalogLookupCache', () => {
   it('remembers entities and absences for the TTL only, and drops the oldest beyond its size', () => {
     let now = 0;
@@ -21,5 +38,50 @@ describe('CatalogLookupCache', () => {
     cache.set('component:default/d', entity('d'));
     expect(cache.get('component:default/b')).toBeNull();
     expect(cache.get('component:default/d')).toEqual(entity('d'));
+  });
+
+  it('fetches a ref once while it is being fetched: concurrent lookups wait for that answer', async () => {
+    const cache = new CatalogLookupCache();
+    const { fetch, calls, releases } = controlledFetch();
+    cache.set('c:cached', entity('c:cached'));
+    const first = cache.lookUp(['c:a', 'c:gone', 'c:cached', 'c:a'], fetch);
+    const second = cache.lookUp(['c:a', 'c:b', 'c:gone'], fetch);
+    // The second asks only for what nobody is fetching yet.
+    expect(calls).toEqual([['c:a', 'c:gone'], ['c:b']]);
+    releases[1]();
+    releases[0]();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a).toEqual(
+      new Map([
+        ['c:cached', entity('c:cached')],
+        ['c:a', entity('c:a')],
+        ['c:gone', undefined],
+      ]),
+    );
+    expect(b).toEqual(
+      new Map([
+        ['c:b', entity('c:b')],
+        ['c:a', entity('c:a')],
+        ['c:gone', undefined],
+      ]),
+    );
+    // Answered from the cache now; the catalog is not asked again.
+    await cache.lookUp(['c:a', 'c:b', 'c:gone'], fetch);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('passes a failed fetch to everyone waiting for it, keeps nothing, and asks again next time', async () => {
+    const cache = new CatalogLookupCache();
+    const { fetch, calls, releases, failures } = controlledFetch();
+    const first = cache.lookUp(['c:a'], fetch);
+    const second = cache.lookUp(['c:a'], fetch);
+    failures[0](new Error('catalog unavailable'));
+    await expect(first).rejects.toThrow('catalog unavailable');
+    await expect(second).rejects.toThrow('catalog unavailable');
+    expect(cache.get('c:a')).toBeNull();
+    const again = cache.lookUp(['c:a'], fetch);
+    expect(calls).toEqual([['c:a'], ['c:a']]);
+    releases[1]();
+    expect(await again).toEqual(new Map([['c:a', entity('c:a')]]));
   });
 });

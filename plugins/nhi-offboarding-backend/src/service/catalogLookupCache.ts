@@ -1,6 +1,9 @@
 import type { Entity } from '@backstage/catalog-model';
 import { LruCache } from './LruCache';
 
+/** The catalog's answer for a ref: the entity, or undefined = not in it. */
+type Answer = Entity | undefined;
+
 /**
  * What the catalog said about entity refs a short while ago (undefined =
  * not in the catalog). Residual access pages ask about the same few
@@ -8,12 +11,15 @@ import { LruCache } from './LruCache';
  * more", several readers); a lifecycle change seen 30 s late does not
  * matter for a report of access that should have ended days ago, a
  * catalog round trip per page does. Bounded: the least recently used go first.
+ *
+ * A ref being fetched is fetched once: when its answer runs out, every
+ * request then reading a page needs it at the same moment, and without
+ * this each of them would ask the catalog for the same entities (under
+ * 50 concurrent readers that stalled them all for over a second).
  */
 export class CatalogLookupCache {
-  private readonly entries: LruCache<{
-    entity: Entity | undefined;
-    at: number;
-  }>;
+  private readonly entries: LruCache<{ entity: Answer; at: number }>;
+  private readonly inFlight = new Map<string, Promise<Answer>>();
 
   constructor(
     private readonly ttlMs = 30_000,
@@ -24,13 +30,60 @@ export class CatalogLookupCache {
   }
 
   /** The cached answer, or `null` when there is none (or it is too old). */
-  get(ref: string): Entity | undefined | null {
+  get(ref: string): Answer | null {
     const hit = this.entries.get(ref);
     if (!hit || this.clock() - hit.at > this.ttlMs) return null;
     return hit.entity;
   }
 
-  set(ref: string, entity: Entity | undefined): void {
+  set(ref: string, entity: Answer): void {
     this.entries.set(ref, { entity, at: this.clock() });
+  }
+
+  /**
+   * Answers for `refs`: from the cache, from a fetch another caller has
+   * under way, and the rest from `fetch` (called once, with the refs
+   * nobody has; it answers in their order).
+   */
+  async lookUp(
+    refs: Iterable<string>,
+    fetch: (refs: string[]) => Promise<Answer[]>,
+  ): Promise<Map<string, Answer>> {
+    const answers = new Map<string, Answer>();
+    const waiting: Promise<void>[] = [];
+    const missing: string[] = [];
+    for (const ref of new Set(refs)) {
+      const cached = this.get(ref);
+      if (cached !== null) {
+        answers.set(ref, cached);
+        continue;
+      }
+      const pending = this.inFlight.get(ref);
+      if (pending) waiting.push(pending.then(e => void answers.set(ref, e)));
+      else missing.push(ref);
+    }
+    // Awaited at the end; marked handled so that a failure of our own
+    // fetch first does not leave it unhandled.
+    const waited = Promise.all(waiting);
+    waited.catch(() => {});
+    if (missing.length > 0) {
+      const fetched = fetch(missing);
+      missing.forEach((ref, i) => {
+        const one = fetched.then(items => items[i]);
+        one.catch(() => {}); // the caller that fetched reports the failure
+        this.inFlight.set(ref, one);
+      });
+      try {
+        const items = await fetched;
+        missing.forEach((ref, i) => {
+          answers.set(ref, items[i]);
+          this.set(ref, items[i]);
+        });
+      } finally {
+        for (const ref of missing) this.inFlight.delete(ref);
+      }
+    }
+    await waited;
+    return answers;
   }
 }

@@ -24,25 +24,16 @@ export async function residualAccessPageJson(options: {
   /** Continue after this anchor id (the nextCursor of the previous page). */
   cursor?: string;
   /** Recent catalog answers shared between requests. */
-  cache?: CatalogLookupCache;
+  cache: CatalogLookupCache;
 }): Promise<string> {
   const { store, catalog, auth, cache } = options;
-  const entities = new Map<string, Entity | undefined>();
-  const lookUp = async (refs: string[]) => {
-    const missing = [...new Set(refs)].filter(r => {
-      if (entities.has(r)) return false;
-      const cached = cache ? cache.get(r) : null;
-      if (cached === null) return true; // ask the catalog
-      entities.set(r, cached); // an entity, or undefined = not in the catalog
-      return false;
-    });
-    if (missing.length === 0) return;
+  const fetchFromCatalog = async (refs: string[]) => {
     const credentials = await auth.getOwnServiceCredentials();
-    for (let i = 0; i < missing.length; i += CATALOG_BATCH) {
-      const batch = missing.slice(i, i + CATALOG_BATCH);
+    const answers: (Entity | undefined)[] = [];
+    for (let i = 0; i < refs.length; i += CATALOG_BATCH) {
       const { items } = await catalog.getEntitiesByRefs(
         {
-          entityRefs: batch,
+          entityRefs: refs.slice(i, i + CATALOG_BATCH),
           fields: [
             'kind',
             'metadata.name',
@@ -52,11 +43,17 @@ export async function residualAccessPageJson(options: {
         },
         { credentials },
       );
-      batch.forEach((ref, j) => {
-        entities.set(ref, items[j] ?? undefined);
-        cache?.set(ref, items[j] ?? undefined);
-      });
+      // In the order asked; null = not in the catalog.
+      answers.push(...items.map(e => e ?? undefined));
     }
+    return answers;
+  };
+  const entities = new Map<string, Entity | undefined>();
+  const lookUp = async (refs: string[]) => {
+    const needed = refs.filter(r => !entities.has(r));
+    if (needed.length === 0) return;
+    for (const [ref, entity] of await cache.lookUp(needed, fetchFromCatalog))
+      entities.set(ref, entity);
   };
 
   const found: {

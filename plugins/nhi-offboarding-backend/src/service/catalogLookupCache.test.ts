@@ -84,4 +84,29 @@ describe('CatalogLookupCache', () => {
     releases[1]();
     expect(await again).toEqual(new Map([['c:a', entity('c:a')]]));
   });
+
+  it('fetches an answer again in the background near the end of its TTL, and gives out the old one meanwhile', async () => {
+    let now = 0;
+    const cache = new CatalogLookupCache(30_000, 100, () => now);
+    const { fetch, calls, releases } = controlledFetch();
+    cache.set('c:a', entity('old'));
+    now = 20_000; // 67 % of the TTL: nothing to do
+    expect(await cache.lookUp(['c:a'], fetch)).toEqual(
+      new Map([['c:a', entity('old')]]),
+    );
+    expect(calls).toEqual([]);
+    now = 25_000; // 83 %: answered at once, fetched again behind it
+    expect(await cache.lookUp(['c:a'], fetch)).toEqual(
+      new Map([['c:a', entity('old')]]),
+    );
+    expect(calls).toEqual([['c:a']]);
+    // Once: a reader meanwhile does not start another fetch.
+    await cache.lookUp(['c:a'], fetch);
+    expect(calls).toHaveLength(1);
+    releases[0]();
+    await new Promise(r => setImmediate(r));
+    // The new answer counts from now: still fresh when the old would be gone.
+    now = 50_000;
+    expect(cache.get('c:a')).toEqual(entity('c:a'));
+  });
 });

@@ -15,7 +15,9 @@ type Answer = Entity | undefined;
  * A ref being fetched is fetched once: when its answer runs out, every
  * request then reading a page needs it at the same moment, and without
  * this each of them would ask the catalog for the same entities (under
- * 50 concurrent readers that stalled them all for over a second).
+ * 50 concurrent readers that stalled them all for over a second). And an
+ * answer is fetched again in the background when it is 80 % of its TTL
+ * old, while it is still given out, so busy readers rarely wait at all.
  */
 export class CatalogLookupCache {
   private readonly entries: LruCache<{ entity: Answer; at: number }>;
@@ -42,48 +44,62 @@ export class CatalogLookupCache {
 
   /**
    * Answers for `refs`: from the cache, from a fetch another caller has
-   * under way, and the rest from `fetch` (called once, with the refs
-   * nobody has; it answers in their order).
+   * under way, and the rest from `fetch` (called with the refs nobody has;
+   * it answers in their order). Answers near the end of their TTL are
+   * given out and fetched again without waiting.
    */
   async lookUp(
     refs: Iterable<string>,
     fetch: (refs: string[]) => Promise<Answer[]>,
   ): Promise<Map<string, Answer>> {
+    const now = this.clock();
     const answers = new Map<string, Answer>();
     const waiting: Promise<void>[] = [];
     const missing: string[] = [];
+    const ageing: string[] = [];
     for (const ref of new Set(refs)) {
-      const cached = this.get(ref);
-      if (cached !== null) {
-        answers.set(ref, cached);
-        continue;
-      }
+      const hit = this.entries.get(ref);
       const pending = this.inFlight.get(ref);
-      if (pending) waiting.push(pending.then(e => void answers.set(ref, e)));
-      else missing.push(ref);
+      if (hit && now - hit.at <= this.ttlMs) {
+        answers.set(ref, hit.entity);
+        if (now - hit.at > this.ttlMs * 0.8 && !pending) ageing.push(ref);
+      } else if (pending) {
+        waiting.push(pending.then(e => void answers.set(ref, e)));
+      } else {
+        missing.push(ref);
+      }
     }
+    // A failed refresh changes nothing: the answer runs out as it would
+    // have, and the next reader fetches it and sees the error.
+    if (ageing.length > 0) this.fetchOnce(ageing, fetch).catch(() => {});
     // Awaited at the end; marked handled so that a failure of our own
     // fetch first does not leave it unhandled.
     const waited = Promise.all(waiting);
     waited.catch(() => {});
     if (missing.length > 0) {
-      const fetched = fetch(missing);
-      missing.forEach((ref, i) => {
-        const one = fetched.then(items => items[i]);
-        one.catch(() => {}); // the caller that fetched reports the failure
-        this.inFlight.set(ref, one);
-      });
-      try {
-        const items = await fetched;
-        missing.forEach((ref, i) => {
-          answers.set(ref, items[i]);
-          this.set(ref, items[i]);
-        });
-      } finally {
-        for (const ref of missing) this.inFlight.delete(ref);
-      }
+      const items = await this.fetchOnce(missing, fetch);
+      missing.forEach((ref, i) => answers.set(ref, items[i]));
     }
     await waited;
     return answers;
+  }
+
+  /** Fetches `refs` for every caller: in flight until answered, then cached. */
+  private fetchOnce(
+    refs: string[],
+    fetch: (refs: string[]) => Promise<Answer[]>,
+  ): Promise<Answer[]> {
+    const fetched = fetch(refs).then(items => {
+      refs.forEach((ref, i) => this.set(ref, items[i]));
+      return items;
+    });
+    refs.forEach((ref, i) => {
+      const one = fetched.then(items => items[i]);
+      one.catch(() => {}); // whoever waits for it sees the failure
+      this.inFlight.set(ref, one);
+    });
+    const settle = () => refs.forEach(ref => this.inFlight.delete(ref));
+    fetched.then(settle, settle);
+    return fetched;
   }
 }

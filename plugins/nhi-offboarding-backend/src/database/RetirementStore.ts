@@ -16,7 +16,6 @@ import type {
   RetirementOrigin,
   RetirementStatus,
   RetirementStep,
-  RetirementStepPage,
   StepException,
   StepStatus,
   TrustAnchor,
@@ -35,7 +34,7 @@ import {
   StepState,
 } from '../engine/transitions';
 import { EvidenceHead, appendEvidence, readEvidence } from './evidenceLog';
-import { readEvidencePage, readStepPage } from './pagedReads';
+import { readEvidencePage, readStepPageJson, StepPageJson } from './pagedReads';
 import {
   applyReverification,
   Reverification,
@@ -617,12 +616,12 @@ export class RetirementStore {
     return readEvidencePage(this.db, retirementId, options);
   }
 
-  /** A page of the steps in stage order (see pagedReads.ts). */
-  async listSteps(
+  /** A page of the steps in stage order, as JSON text (see pagedReads.ts). */
+  async listStepsJson(
     retirementId: string,
     options: { limit: number; cursor?: string; status?: StepStatus[] },
-  ): Promise<RetirementStepPage> {
-    return readStepPage(this.db, retirementId, options);
+  ): Promise<StepPageJson> {
+    return readStepPageJson(this.db, retirementId, options);
   }
 
   // ---- the engine's side -------------------------------------------------

@@ -1,4 +1,5 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
+import type { RetirementStep } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { RetirementStore } from './RetirementStore';
 import { applyDatabaseMigrations } from './migrations';
 import { createTestRetirement } from '../testing/retirementFixtures';
@@ -32,11 +33,21 @@ describe.each(databases.eachSupportedId())(
       const whole = (await store.getRetirement(id, { withSteps: true }))!;
       expect(whole.steps!.length).toBeGreaterThan(100);
 
+      /** A page of steps as the API sends it, and its items read back. */
+      const pageOf = async (
+        options: Parameters<typeof store.listStepsJson>[1],
+      ) => {
+        const page = await store.listStepsJson(id, options);
+        return {
+          ...page,
+          items: JSON.parse(page.itemsJson) as RetirementStep[],
+        };
+      };
       const paged = [];
       let cursor: string | undefined;
       let pages = 0;
       do {
-        const page = await store.listSteps(id, { limit: 50, cursor });
+        const page = await pageOf({ limit: 50, cursor });
         expect(page.items.length).toBeLessThanOrEqual(50);
         paged.push(...page.items);
         cursor = page.nextCursor;
@@ -47,16 +58,13 @@ describe.each(databases.eachSupportedId())(
       // A step of the page names its anchor as the whole read does.
       expect(paged[0].anchorName).toMatch(/^Key \d+$/);
 
-      const pending = await store.listSteps(id, {
-        limit: 500,
-        status: ['pending'],
-      });
+      const pending = await pageOf({ limit: 500, status: ['pending'] });
       expect(pending.items).toEqual(
         whole.steps!.filter(s => s.status === 'pending'),
       );
-      expect(
-        (await store.listSteps(id, { limit: 10, status: ['failed'] })).items,
-      ).toEqual([]);
+      expect((await pageOf({ limit: 10, status: ['failed'] })).items).toEqual(
+        [],
+      );
 
       const chain = await store.getEvidence(id);
       expect(chain.length).toBeGreaterThan(3);
@@ -71,6 +79,56 @@ describe.each(databases.eachSupportedId())(
       expect(
         (await store.getEvidencePage(id, { limit: 5, afterSeq: 10_000 })).items,
       ).toEqual([]);
+    });
+
+    it('writes each step as the whole read gives it, text for text: every optional field set and unset, awkward text, no anchor, an exception', async () => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      const store = new RetirementStore(knex);
+      const now = new Date('2026-11-01T00:00:00Z');
+      const { id } = await createTestRetirement(store, {
+        entityRef: 'component:default/step-json',
+        now,
+        count: 3,
+        reason: 'json test',
+      });
+      const [first, second, third] = await knex('nhi_steps')
+        .where('retirement_id', id)
+        .orderBy([{ column: 'stage' }, { column: 'id' }])
+        .select('id');
+      await knex('nhi_steps').where('id', first.id).update({
+        status: 'failed',
+        attempts: 6,
+        manual: true,
+        after_quarantine: true,
+        last_error:
+          'Quote " back\\slash \n new line, tab \t, bell \u0007, é, 日本, 😀',
+        outcome: 'unknown',
+        not_before: '2026-11-02T00:00:00.000Z',
+        started_at: '2026-11-01T00:00:01.000Z',
+        finished_at: '2026-11-01T00:00:02.000Z',
+        rationale: 'Why: "because" \\ <b>not markup</b>',
+      });
+      // A step whose anchor is gone keeps its anchor id, without a name.
+      await knex('nhi_steps')
+        .where('id', second.id)
+        .update({ anchor_id: 'anc_gone' });
+      await store.startPending(now);
+      await store.requestException({
+        id: 'exc_json',
+        retirementId: id,
+        stepId: third.id,
+        justification: 'Vendor "needs" it\nuntil March',
+        expiresAt: new Date('2026-12-01T00:00:00.000Z'),
+        actor: 'user:default/alice',
+        now,
+      });
+      const whole = (await store.getRetirement(id, { withSteps: true }))!;
+      expect(whole.steps!.some(s => s.exception)).toBe(true);
+      expect(whole.steps!.some(s => s.anchorId && !s.anchorName)).toBe(true);
+      expect(whole.steps!.some(s => !s.anchorId)).toBe(true); // the seal
+      const page = await store.listStepsJson(id, { limit: 500 });
+      expect(page.itemsJson).toBe(JSON.stringify(whole.steps));
     });
 
     it('verifies a chain page by page with the answer of a whole read, tampering found on any page', async () => {

@@ -2,19 +2,15 @@ import type { Knex } from 'knex';
 import { InputError } from '@backstage/errors';
 import type {
   EvidencePage,
-  RetirementStepPage,
   StepException,
   StepStatus,
-  TrustAnchor,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import {
-  AnchorRow,
   EvidenceRow,
   ExceptionRow,
-  StepRow,
   evidenceFromRow,
   exceptionFromRow,
-  stepFromRow,
+  stepJsonSql,
 } from './tables';
 
 /*
@@ -46,72 +42,65 @@ export function decodeStepCursor(cursor: string): {
   );
 }
 
-/** One page of a retirement's steps in stage order (stage, then id). */
-export async function readStepPage(
+/** A page of steps with its items as the API's JSON text (an array). */
+export interface StepPageJson {
+  itemsJson: string;
+  nextCursor?: string;
+}
+
+/**
+ * One page of a retirement's steps in stage order (stage, then id), as the
+ * API's JSON text: each step with its anchor's name is written by the
+ * database (stepJsonSql); only a step's exception, when it has one, is
+ * added here.
+ */
+export async function readStepPageJson(
   db: Knex,
   retirementId: string,
   options: { limit: number; cursor?: string; status?: StepStatus[] },
-): Promise<RetirementStepPage> {
-  const query = db<StepRow>('nhi_steps')
-    .where('retirement_id', retirementId)
-    .orderBy([{ column: 'stage' }, { column: 'id' }])
-    .limit(options.limit + 1);
-  if (options.status?.length) query.whereIn('status', options.status);
+): Promise<StepPageJson> {
+  const query = db('nhi_steps as s')
+    .leftJoin('nhi_anchors as a', 'a.id', 's.anchor_id')
+    .where('s.retirement_id', retirementId)
+    .orderBy([{ column: 's.stage' }, { column: 's.id' }])
+    .limit(options.limit + 1)
+    .select('s.id', 's.stage', { json: stepJsonSql(db, 's', 'a') });
+  if (options.status?.length) query.whereIn('s.status', options.status);
   if (options.cursor) {
     const after = decodeStepCursor(options.cursor);
     // A row-value comparison: both databases read it as a range of the
     // (retirement_id, stage, id, ...) index; an OR of the two cases is not.
-    query.whereRaw('(??, ??) > (?, ?)', ['stage', 'id', after.stage, after.id]);
+    query.whereRaw('(??, ??) > (?, ?)', [
+      's.stage',
+      's.id',
+      after.stage,
+      after.id,
+    ]);
   }
-  const rows = await query;
+  const rows: { id: string; stage: number | string; json: string }[] =
+    await query;
   const page = rows.slice(0, options.limit);
-  const anchorIds = [
-    ...new Set(page.map(r => r.anchor_id).filter((x): x is string => !!x)),
-  ];
   const stepIds = page.map(r => r.id);
-  const [anchorRows, exceptionRows] = await Promise.all([
-    // Only what a step shows of its anchor.
-    anchorIds.length
-      ? db<AnchorRow>('nhi_anchors')
-          .whereIn('id', anchorIds)
-          .select('id', 'display_name', 'kind', 'provider_id')
-      : Promise.resolve(
-          [] as Pick<
-            AnchorRow,
-            'id' | 'display_name' | 'kind' | 'provider_id'
-          >[],
-        ),
-    stepIds.length
-      ? db<ExceptionRow>('nhi_exceptions')
-          .where('retirement_id', retirementId)
-          .whereIn('step_id', stepIds)
-          .orderBy('requested_at', 'asc')
-      : Promise.resolve([] as ExceptionRow[]),
-  ]);
-  const anchors = new Map(
-    anchorRows.map(a => [
-      a.id,
-      {
-        displayName: a.display_name,
-        kind: a.kind as TrustAnchor['kind'],
-        providerId: a.provider_id,
-      },
-    ]),
-  );
+  const exceptionRows = stepIds.length
+    ? await db<ExceptionRow>('nhi_exceptions')
+        .where('retirement_id', retirementId)
+        .whereIn('step_id', stepIds)
+        .orderBy('requested_at', 'asc')
+    : [];
   // The latest request of a step wins, as in the full read.
   const exceptions = new Map<string, StepException>();
   for (const row of exceptionRows) {
     exceptions.set(row.step_id, exceptionFromRow(row));
   }
+  const items = page.map(r => {
+    const exception = exceptions.get(r.id);
+    return exception
+      ? `${r.json.slice(0, -1)},"exception":${JSON.stringify(exception)}}`
+      : r.json;
+  });
   const last = page[page.length - 1];
   return {
-    items: page.map(r =>
-      stepFromRow(
-        r,
-        r.anchor_id ? anchors.get(r.anchor_id) : undefined,
-        exceptions.get(r.id),
-      ),
-    ),
+    itemsJson: `[${items.join(',')}]`,
     nextCursor:
       rows.length > options.limit
         ? encodeStepCursor(Number(last.stage), last.id)

@@ -163,29 +163,85 @@ export function anchorFromRow(row: AnchorRow): TrustAnchor {
   return anchor as unknown as TrustAnchor;
 }
 
+/** How a column is written into JSON text (see jsonObjectSql). */
+type JsonColumn = [
+  field: string,
+  /** A column with its table alias, e.g. `a.display_name`. */
+  column: string,
+  /**
+   * text: a string, left out when null (the default); json: JSON text as
+   * stored, never null; boolean and number: never null.
+   */
+  type?: 'text' | 'json' | 'boolean' | 'number',
+];
+
 /**
- * A select expression that gives each anchor row as its API JSON text, the
- * text JSON.stringify(anchorFromRow(row)) would give, built by the database:
- * one string per row instead of twenty values to read and write out again
- * (the Retire tab's anchors and the residual-access page send it as it is).
- * Written out by concatenation: null fields are left out, as JSON.stringify
- * leaves out undefined ones, at a third of the cost of SQLite's json_patch.
+ * A select expression that gives a row as JSON text, fields in the order
+ * given: the text JSON.stringify would give for the object the row maps to,
+ * built by the database, one string per row instead of many values to read
+ * and write out again. Written out by concatenation: null fields are left
+ * out, as JSON.stringify leaves out undefined ones, at a third of the cost
+ * of SQLite's json_patch. The first column must never be null.
  */
-export function anchorJsonSql(db: Knex, alias: string): Knex.Raw {
+function jsonObjectSql(db: Knex, columns: ReadonlyArray<JsonColumn>): Knex.Raw {
   const quote = isPostgres(db)
     ? (c: string) => `to_json(${c}::text)::text`
     : (c: string) => `json_quote(${c})`;
-  const parts = ANCHOR_FIELDS.map(([field, column, type], i) => {
-    const c = `${alias}.${column}`;
+  const parts = columns.map(([field, c, type], i) => {
     const key = `'${i === 0 ? '' : ','}"${field}":'`;
-    // JSON columns hold what anchorToRow wrote with JSON.stringify.
-    if (type === 'json') return `${key} || ${c}`;
+    if (type === 'json' || type === 'number') return `${key} || ${c}`;
     // SQLite keeps booleans as 0/1.
     if (type === 'boolean')
       return `${key} || case when ${c} then 'true' else 'false' end`;
     return `case when ${c} is null then '' else ${key} || ${quote(c)} end`;
   });
   return db.raw(`'{' || ${parts.join(' || ')} || '}'`);
+}
+
+/**
+ * Each anchor row as its API JSON text, what JSON.stringify(anchorFromRow(row))
+ * gives (the Retire tab's anchors and the residual-access page send it as it is).
+ */
+export function anchorJsonSql(db: Knex, alias: string): Knex.Raw {
+  // JSON columns hold what anchorToRow wrote with JSON.stringify.
+  return jsonObjectSql(
+    db,
+    ANCHOR_FIELDS.map(([field, column, type]) => [
+      field,
+      `${alias}.${column}`,
+      type,
+    ]),
+  );
+}
+
+/**
+ * Each step row, joined to its anchor, as its API JSON text without the
+ * exception: what JSON.stringify(stepFromRow(row, anchor, undefined)) gives
+ * (a test on both databases keeps the two equal, text for text). The
+ * exception, last in a step, is spliced in by the caller.
+ */
+export function stepJsonSql(db: Knex, step: string, anchor: string): Knex.Raw {
+  return jsonObjectSql(db, [
+    ['id', `${step}.id`],
+    ['retirementId', `${step}.retirement_id`],
+    ['anchorId', `${step}.anchor_id`],
+    ['anchorName', `${anchor}.display_name`],
+    ['anchorKind', `${anchor}.kind`],
+    ['providerId', `${anchor}.provider_id`],
+    ['stage', `${step}.stage`, 'number'],
+    ['phase', `${step}.phase`, 'number'],
+    ['action', `${step}.action`],
+    ['manual', `${step}.manual`, 'boolean'],
+    ['afterQuarantine', `${step}.after_quarantine`, 'boolean'],
+    ['rationale', `${step}.rationale`],
+    ['status', `${step}.status`],
+    ['attempts', `${step}.attempts`, 'number'],
+    ['lastError', `${step}.last_error`],
+    ['outcome', `${step}.outcome`],
+    ['notBefore', `${step}.not_before`],
+    ['startedAt', `${step}.started_at`],
+    ['finishedAt', `${step}.finished_at`],
+  ]);
 }
 
 export function anchorToRow(anchor: TrustAnchor): AnchorRow {

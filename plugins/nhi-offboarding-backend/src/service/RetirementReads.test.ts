@@ -32,7 +32,7 @@ async function world(databaseId: TestDatabaseId) {
   });
   await store.startPending(now);
   const reads = new RetirementReads(store);
-  const listSteps = jest.spyOn(store, 'listSteps');
+  const listSteps = jest.spyOn(store, 'listStepsJson');
   const progressOf = jest.spyOn(store, 'progressOf');
   const evidencePage = jest.spyOn(store, 'getEvidencePage');
   /** The retirement as GET /retirements/{id} answers it. */

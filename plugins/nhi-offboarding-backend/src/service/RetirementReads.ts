@@ -13,15 +13,10 @@ import {
   retirementFromRow,
 } from '../database/tables';
 import { LruCache } from './LruCache';
+import type { StepPageJson } from '../database/pagedReads';
 import { STEP_PAGE } from './pagingValidation';
 
 type StepsQuery = { limit: number; cursor?: string; status?: StepStatus[] };
-
-/** A page of steps: the items as JSON text, kept as they are sent. */
-interface StepsPageText {
-  itemsJson: string;
-  nextCursor?: string;
-}
 
 /**
  * The Retire tab's reads (a retirement with its progress and first page of
@@ -48,7 +43,7 @@ export class RetirementReads {
   private readonly progress = new LruCache<Retirement['progress']>(50_000);
   /** A settled retirement as the list sends it (JSON text). */
   private readonly retirementTexts: LruCache<string>;
-  private readonly stepPages: LruCache<StepsPageText>;
+  private readonly stepPages: LruCache<StepPageJson>;
   private readonly evidencePages: LruCache<string>;
 
   constructor(
@@ -58,7 +53,7 @@ export class RetirementReads {
   ) {
     // Half for each kind of page (a character is 1-2 bytes in memory).
     const chars = (options.maxCachedChars ?? 64 * 1024 * 1024) / 2;
-    this.stepPages = new LruCache<StepsPageText>(
+    this.stepPages = new LruCache<StepPageJson>(
       chars,
       page => page.itemsJson.length,
     );
@@ -121,7 +116,7 @@ export class RetirementReads {
   private async stepsPage(
     marked: MarkedRetirement,
     query: StepsQuery,
-  ): Promise<StepsPageText> {
+  ): Promise<StepPageJson> {
     const version = versionOf(marked.marks);
     const key =
       version &&
@@ -130,13 +125,9 @@ export class RetirementReads {
       ).join(',')}`;
     const cached = key ? this.stepPages.get(key) : undefined;
     if (cached) return cached;
-    const page = await this.store.listSteps(marked.row.id, query);
-    const text = {
-      itemsJson: JSON.stringify(page.items),
-      nextCursor: page.nextCursor,
-    };
-    if (key) this.stepPages.set(key, text);
-    return text;
+    const page = await this.store.listStepsJson(marked.row.id, query);
+    if (key) this.stepPages.set(key, page);
+    return page;
   }
 
   /** `GET /retirements/{id}/evidence` (JSON pages): `{ items, nextAfterSeq }`. */

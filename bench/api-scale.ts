@@ -516,14 +516,14 @@ async function main(): Promise<BenchOutput> {
         'retirement with its first page of steps',
         async () => {
           await store.getRetirement(seeded.bigId, { withSteps: false });
-          await store.listSteps(seeded.bigId, { limit: 50 });
+          await store.listStepsJson(seeded.bigId, { limit: 50 });
         },
       ],
       [
         'a later page of steps',
         async () => {
-          const first = await store.listSteps(seeded.bigId, { limit: 250 });
-          await store.listSteps(seeded.bigId, {
+          const first = await store.listStepsJson(seeded.bigId, { limit: 250 });
+          await store.listStepsJson(seeded.bigId, {
             limit: 50,
             cursor: first.nextCursor,
           });
@@ -531,7 +531,8 @@ async function main(): Promise<BenchOutput> {
       ],
       [
         'steps filtered by status',
-        () => store.listSteps(seeded.bigId, { limit: 50, status: ['failed'] }),
+        () =>
+          store.listStepsJson(seeded.bigId, { limit: 50, status: ['failed'] }),
       ],
       [
         'evidence page',

@@ -49,8 +49,8 @@ async function main() {
     reads.retirementJson(mRun, 'page'),
   );
   await time('  store.progressOf(running)', () => store.progressOf([running]));
-  await time('  store.listSteps(running, 50)', () =>
-    store.listSteps(running, { limit: 50 }),
+  await time('  store.listStepsJson(running, 50)', () =>
+    store.listStepsJson(running, { limit: 50 }),
   );
   const runningIds = (
     await db

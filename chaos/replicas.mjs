@@ -512,7 +512,17 @@ async function run({ size, kills, restart, faults, keep, random }) {
 
     const check = (name, ok, detail) =>
       result.checks.push({ name, ok: Boolean(ok), detail });
-    check(`kills == ${kills}`, killsDone === kills, `${killsDone}`);
+    if (faults && kills > 1 && final.status === 'needs-attention') {
+      // A step that failed for good ended the retirement after its phase;
+      // the kills after that had no run left to land in. One at least.
+      check(
+        `kills == ${kills}, or >= 1 when the retirement ended early (needs attention)`,
+        killsDone >= 1,
+        `${killsDone}${killsDone < kills ? ' (ended before the rest)' : ''}`,
+      );
+    } else {
+      check(`kills == ${kills}`, killsDone === kills, `${killsDone}`);
+    }
     if (kills > 0)
       check(
         'every step leased by a killed process was taken over',

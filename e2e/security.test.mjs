@@ -58,6 +58,7 @@ const SEEDS = {
   'postgres login role password': `NhiSeed+PgRole/${rand()}=`,
   'wrong postgres password (failing provider)': `NhiSeed+PgWrong/${rand()}=`,
   'static service token': `nhiseed-service-${rand()}`,
+  'static token restricted to reading anchors': `nhiseed-reader-${rand()}`,
   'bogus bearer token': `nhiseed-bogus-${rand()}`,
 };
 const suffix = `${process.pid}_${Date.now().toString(36)}`;
@@ -168,6 +169,19 @@ before(async () => {
                 token: SEEDS['static service token'],
                 subject: 'matrix-ci',
               },
+            },
+            {
+              type: 'static',
+              options: {
+                token: SEEDS['static token restricted to reading anchors'],
+                subject: 'anchor-reader',
+              },
+              accessRestrictions: [
+                {
+                  plugin: 'nhi-offboarding',
+                  permission: ['nhi-offboarding.anchors.read'],
+                },
+              ],
             },
           ],
         },
@@ -316,6 +330,35 @@ test(
         `${c.row} as ${c.identity}`,
       );
     }
+  },
+);
+
+test(
+  'a service token restricted to reading anchors reads them, and nothing else',
+  { timeout: 120_000 },
+  async () => {
+    const token = SEEDS['static token restricted to reading anchors'];
+    const as = (method, urlPath, body) =>
+      backend.request(method, `${API}${urlPath}`, { token, body });
+    // Stored first (discovered by the owner): the token reads what is stored.
+    const discovered = await call(
+      'owner',
+      'GET',
+      '/entities/component/default/authz-pg/trust-anchors?refresh=true',
+    );
+    assert.equal(discovered.status, 200, discovered.text);
+    const anchors = await as(
+      'GET',
+      '/entities/component/default/authz-pg/trust-anchors',
+    );
+    // The catalog's read rule is a user's: the restricted token is not
+    // refused the entity for not naming catalog.entity.read.
+    assert.equal(anchors.status, 200, anchors.text);
+    assert.ok(anchors.json.items.length > 0, anchors.text);
+    const list = await as('GET', '/retirements?limit=5');
+    assert.equal(list.status, 403, list.text);
+    assert.match(list.json.error.message, /nhi-offboarding\.platform\.read/);
+    transcript.push(anchors.text, list.text);
   },
 );
 

@@ -144,8 +144,10 @@ export async function createRouter(
   /**
    * The caller, if the policy allows `permission` (on `resourceRef`).
    * With `visibleInCatalog` the same authorize call asks the catalog's own
-   * read rule on the entity too; an entity the catalog would not show the
-   * caller is answered as the catalog answers it: not found.
+   * read rule on the entity too, for a user; an entity the catalog would
+   * not show the user is answered as the catalog answers it: not found.
+   * (Services pass the policy, and a token restricted to this plugin's
+   * permissions is not thereby barred from the entities it works on.)
    */
   async function allow(
     req: Request,
@@ -163,7 +165,9 @@ export async function createRouter(
         resourceRef
           ? { permission: permission as ResourcePermission, resourceRef }
           : { permission: permission as BasicPermission },
-        ...(resourceRef && check.visibleInCatalog
+        ...(resourceRef &&
+        check.visibleInCatalog &&
+        options.auth.isPrincipal(credentials, 'user')
           ? [{ permission: catalogEntityReadPermission, resourceRef }]
           : []),
       ],

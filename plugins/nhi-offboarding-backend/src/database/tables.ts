@@ -5,10 +5,7 @@ import type {
   RetirementMode,
   RetirementStatus,
   RetirementStep,
-  StepAction,
   StepException,
-  StepPhase,
-  StepStatus,
   TrustAnchor,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import type { Knex } from 'knex';
@@ -214,36 +211,6 @@ export function anchorJsonSql(db: Knex, alias: string): Knex.Raw {
   );
 }
 
-/**
- * Each step row, joined to its anchor, as its API JSON text without the
- * exception: what JSON.stringify(stepFromRow(row, anchor, undefined)) gives
- * (a test on both databases keeps the two equal, text for text). The
- * exception, last in a step, is spliced in by the caller.
- */
-export function stepJsonSql(db: Knex, step: string, anchor: string): Knex.Raw {
-  return jsonObjectSql(db, [
-    ['id', `${step}.id`],
-    ['retirementId', `${step}.retirement_id`],
-    ['anchorId', `${step}.anchor_id`],
-    ['anchorName', `${anchor}.display_name`],
-    ['anchorKind', `${anchor}.kind`],
-    ['providerId', `${anchor}.provider_id`],
-    ['stage', `${step}.stage`, 'number'],
-    ['phase', `${step}.phase`, 'number'],
-    ['action', `${step}.action`],
-    ['manual', `${step}.manual`, 'boolean'],
-    ['afterQuarantine', `${step}.after_quarantine`, 'boolean'],
-    ['rationale', `${step}.rationale`],
-    ['status', `${step}.status`],
-    ['attempts', `${step}.attempts`, 'number'],
-    ['lastError', `${step}.last_error`],
-    ['outcome', `${step}.outcome`],
-    ['notBefore', `${step}.not_before`],
-    ['startedAt', `${step}.started_at`],
-    ['finishedAt', `${step}.finished_at`],
-  ]);
-}
-
 export function anchorToRow(anchor: TrustAnchor): AnchorRow {
   return {
     id: anchor.id,
@@ -356,33 +323,79 @@ export function retirementFromRow(
   };
 }
 
+/**
+ * A step's fields in the API and where they are read from: a column of its
+ * row, or a field of its anchor. In the order the API writes them, with the
+ * exception last; the one mapping behind stepFromRow and stepJsonSql. A
+ * null value is a field left out.
+ */
+const STEP_FIELDS: ReadonlyArray<
+  [
+    field: keyof RetirementStep,
+    source:
+      | { step: keyof StepRow }
+      | { anchor: 'displayName' | 'kind' | 'providerId' },
+    type?: 'boolean' | 'number',
+  ]
+> = [
+  ['id', { step: 'id' }],
+  ['retirementId', { step: 'retirement_id' }],
+  ['anchorId', { step: 'anchor_id' }],
+  ['anchorName', { anchor: 'displayName' }],
+  ['anchorKind', { anchor: 'kind' }],
+  ['providerId', { anchor: 'providerId' }],
+  ['stage', { step: 'stage' }, 'number'],
+  ['phase', { step: 'phase' }, 'number'],
+  ['action', { step: 'action' }],
+  ['manual', { step: 'manual' }, 'boolean'],
+  ['afterQuarantine', { step: 'after_quarantine' }, 'boolean'],
+  ['rationale', { step: 'rationale' }],
+  ['status', { step: 'status' }],
+  ['attempts', { step: 'attempts' }, 'number'],
+  ['lastError', { step: 'last_error' }],
+  ['outcome', { step: 'outcome' }],
+  ['notBefore', { step: 'not_before' }],
+  ['startedAt', { step: 'started_at' }],
+  ['finishedAt', { step: 'finished_at' }],
+];
+
+/** The column an anchor's API field is read from. */
+function anchorColumn(field: keyof TrustAnchor): keyof AnchorRow {
+  return ANCHOR_FIELDS.find(([f]) => f === field)![1];
+}
+
 export function stepFromRow(
   row: StepRow,
   anchor: Pick<TrustAnchor, 'displayName' | 'kind' | 'providerId'> | undefined,
   exception: StepException | undefined,
 ): RetirementStep {
-  return {
-    id: row.id,
-    retirementId: row.retirement_id,
-    anchorId: opt(row.anchor_id),
-    anchorName: anchor?.displayName,
-    anchorKind: anchor?.kind,
-    providerId: anchor?.providerId,
-    stage: row.stage,
-    phase: row.phase as StepPhase,
-    action: row.action as StepAction,
-    manual: Boolean(row.manual),
-    afterQuarantine: Boolean(row.after_quarantine),
-    rationale: row.rationale,
-    status: row.status as StepStatus,
-    attempts: row.attempts,
-    lastError: opt(row.last_error),
-    outcome: opt(row.outcome) as RetirementStep['outcome'],
-    notBefore: opt(row.not_before),
-    startedAt: opt(row.started_at),
-    finishedAt: opt(row.finished_at),
-    exception,
-  };
+  const step: Record<string, unknown> = {};
+  for (const [field, source, type] of STEP_FIELDS) {
+    const value = 'step' in source ? row[source.step] : anchor?.[source.anchor];
+    if (value === null || value === undefined) continue;
+    step[field] = type === 'boolean' ? Boolean(value) : value;
+  }
+  if (exception) step.exception = exception;
+  return step as unknown as RetirementStep;
+}
+
+/**
+ * Each step row, joined to its anchor, as its API JSON text without the
+ * exception: what JSON.stringify(stepFromRow(row, anchor, undefined)) gives,
+ * from the same field map. The exception, last in a step, is spliced in by
+ * the caller.
+ */
+export function stepJsonSql(db: Knex, step: string, anchor: string): Knex.Raw {
+  return jsonObjectSql(
+    db,
+    STEP_FIELDS.map(([field, source, type]) => [
+      field,
+      'step' in source
+        ? `${step}.${source.step}`
+        : `${anchor}.${anchorColumn(source.anchor)}`,
+      type,
+    ]),
+  );
 }
 
 export function exceptionFromRow(row: ExceptionRow): StepException {

@@ -33,9 +33,16 @@ export class CatalogLookupCache {
 
   /** The cached answer, or `null` when there is none (or it is too old). */
   get(ref: string): Answer | null {
+    const hit = this.fresh(ref, this.clock());
+    return hit ? hit.entity : null;
+  }
+
+  /** The entry for `ref` with its age, unless there is none or it ran out. */
+  private fresh(ref: string, now: number) {
     const hit = this.entries.get(ref);
-    if (!hit || this.clock() - hit.at > this.ttlMs) return null;
-    return hit.entity;
+    return hit && now - hit.at <= this.ttlMs
+      ? { entity: hit.entity, age: now - hit.at }
+      : undefined;
   }
 
   set(ref: string, entity: Answer): void {
@@ -58,11 +65,11 @@ export class CatalogLookupCache {
     const missing: string[] = [];
     const ageing: string[] = [];
     for (const ref of new Set(refs)) {
-      const hit = this.entries.get(ref);
+      const hit = this.fresh(ref, now);
       const pending = this.inFlight.get(ref);
-      if (hit && now - hit.at <= this.ttlMs) {
+      if (hit) {
         answers.set(ref, hit.entity);
-        if (now - hit.at > this.ttlMs * 0.8 && !pending) ageing.push(ref);
+        if (hit.age > this.ttlMs * 0.8 && !pending) ageing.push(ref);
       } else if (pending) {
         waiting.push(pending.then(e => void answers.set(ref, e)));
       } else {

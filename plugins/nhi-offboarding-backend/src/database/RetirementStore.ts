@@ -46,6 +46,7 @@ import {
 } from '../governance/ownershipChange';
 import {
   forUpdate,
+  nextStepChange,
   inTransaction,
   isPostgres,
   isUniqueViolation,
@@ -496,7 +497,7 @@ export class RetirementStore {
         '(select max(e.seq) from nhi_evidence e where e.retirement_id = r.id) as mark_evidence_head',
       ),
       this.db.raw(
-        "(select count(*) from nhi_steps s where s.retirement_id = r.id and s.status = 'running') as mark_running_steps",
+        '(select max(s.change_seq) from nhi_steps s where s.retirement_id = r.id) as mark_step_change',
       ),
     );
   }
@@ -717,6 +718,7 @@ export class RetirementStore {
         attempts: this.db.raw('attempts + 1'),
         started_at: this.db.raw('coalesce(started_at, ?)', [now]),
         first_attempt_at: this.db.raw('coalesce(first_attempt_at, ?)', [now]),
+        change_seq: nextStepChange(this.db),
       } as any)
       .returning('*');
     if (rows.length === 0) return [];
@@ -808,6 +810,7 @@ export class RetirementStore {
               lease_owner: null,
               lease_expires_at: null,
               finished_at: terminal ? iso(done.now) : null,
+              change_seq: nextStepChange(trx),
             });
           if (count !== 1) return false;
           held = true;
@@ -880,6 +883,7 @@ export class RetirementStore {
           lease_owner: null,
           lease_expires_at: null,
           finished_at: iso(now),
+          change_seq: nextStepChange(trx),
         });
       if (check.complete) {
         await trx('nhi_retirements')

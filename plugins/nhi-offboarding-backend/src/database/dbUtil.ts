@@ -60,3 +60,16 @@ export function isUniqueViolation(
 export function rowsOf<T>(db: Knex, result: any): T[] {
   return isPostgres(db) ? result.rows : result;
 }
+
+/**
+ * The value a step write stamps in `change_seq`: larger than any its
+ * retirement had (migrations/20261127600000_api_3_step_changes.js). For an
+ * UPDATE of `nhi_steps` (the correlated form names that table).
+ */
+export function nextStepChange(db: Knex): Knex.Raw {
+  return isPostgres(db)
+    ? db.raw("nextval('nhi_step_change_seq')")
+    : db.raw(
+        '(select max(c.change_seq) + 1 from nhi_steps c where c.retirement_id = nhi_steps.retirement_id)',
+      );
+}

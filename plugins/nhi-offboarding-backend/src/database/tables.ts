@@ -85,6 +85,8 @@ export interface StepRow {
   first_attempt_at: string | null;
   started_at: string | null;
   finished_at: string | null;
+  /** Stamped by claims and attempt ends (see RetirementMarks). */
+  change_seq?: number | string;
 }
 
 export interface ExceptionRow {
@@ -239,9 +241,9 @@ export function anchorToRow(anchor: TrustAnchor): AnchorRow {
 /**
  * What tells whether a retirement can have changed since it was last read:
  * every column of its row but `last_reverified_at` changes with
- * `updated_at`; every change to the steps of a retirement that is not
- * running appends evidence in the same transaction; only a running
- * retirement's steps are leased. See service/RetirementReads.ts.
+ * `updated_at`; a claim of a step and the end of an attempt stamp the step
+ * with a larger `change_seq`; every other change to a retirement's steps
+ * appends evidence in the same transaction. See service/RetirementReads.ts.
  */
 export interface RetirementMarks {
   id: string;
@@ -250,14 +252,14 @@ export interface RetirementMarks {
   lastReverifiedAt: string | null;
   /** Sequence number of its newest evidence record (0 when none). */
   evidenceHead: number;
-  /** Steps leased by a worker right now. */
-  runningSteps: number;
+  /** The largest `change_seq` of its steps (0 when none). */
+  stepChange: number;
 }
 
 /** The columns a marks query selects besides the row's own. */
 export interface MarkColumns {
   mark_evidence_head: number | string | null;
-  mark_running_steps: number | string | null;
+  mark_step_change: number | string | null;
 }
 
 export function marksFromRow(
@@ -273,7 +275,7 @@ export function marksFromRow(
     updatedAt: row.updated_at,
     lastReverifiedAt: row.last_reverified_at ?? null,
     evidenceHead: Number(row.mark_evidence_head ?? 0),
-    runningSteps: Number(row.mark_running_steps ?? 0),
+    stepChange: Number(row.mark_step_change ?? 0),
   };
 }
 
@@ -286,7 +288,7 @@ export interface MarkedRetirement {
 export function markedFromRow(
   row: RetirementRow & MarkColumns,
 ): MarkedRetirement {
-  const { mark_evidence_head, mark_running_steps, ...rest } = row;
+  const { mark_evidence_head, mark_step_change, ...rest } = row;
   return {
     row: rest,
     marks: marksFromRow(row),

@@ -63,12 +63,17 @@ async function world(databaseId: TestDatabaseId) {
 describe.each(databases.eachSupportedId())(
   'RetirementReads on %p',
   databaseId => {
-    it('reads a running retirement from the database every time and shows its leases', async () => {
+    it('keeps a running retirement until a claim or the end of an attempt stamps a step', async () => {
       const w = await world(databaseId);
       const first = await w.read();
       expect(first.status).toBe('running');
       expect(first.steps).toHaveLength(50);
       expect(first.stepsNextCursor).toEqual(expect.any(String));
+      // Nothing changed: the second read comes from memory, the same answer.
+      expect(await w.read()).toEqual(first);
+      expect(w.listSteps).toHaveBeenCalledTimes(1);
+      expect(w.progressOf).toHaveBeenCalledTimes(1);
+      // A claim appends no evidence and leaves the row as it is; it shows.
       const claimed = await w.store.claimSteps({
         workerId: 'w1',
         limit: 3,
@@ -83,9 +88,46 @@ describe.each(databases.eachSupportedId())(
       }
       expect(w.listSteps).toHaveBeenCalledTimes(3);
       expect(w.progressOf).toHaveBeenCalledTimes(2);
+      // A heartbeat changes nothing a reader sees: still from memory.
+      expect(
+        await w.store.heartbeat(
+          claimed[0].step.id,
+          'w1',
+          new Date(now.getTime() + 120_000),
+        ),
+      ).toBe(true);
+      expect(await w.allSteps()).toEqual(steps);
+      expect(w.listSteps).toHaveBeenCalledTimes(3);
+      // An attempt that ends with a retry later writes no evidence; it shows.
+      expect(
+        await w.store.finishStep({
+          stepId: claimed[0].step.id,
+          retirementId: w.id,
+          workerId: 'w1',
+          now,
+          status: 'pending',
+          lastError: 'try again later',
+        }),
+      ).toBe(true);
+      const retried = (await w.allSteps()).find(
+        s => s.id === claimed[0].step.id,
+      );
+      expect(retried).toMatchObject({
+        status: 'pending',
+        lastError: 'try again later',
+      });
+      expect(w.listSteps).toHaveBeenCalledTimes(4);
+      // What memory gives is what the database gives.
+      const body = await w.read();
+      expect(await w.read()).toEqual(body);
+      const truth = JSON.parse(
+        JSON.stringify(await w.store.getRetirement(w.id, { withSteps: true })),
+      );
+      expect(body.progress).toEqual(truth.progress);
+      expect(body.steps).toEqual(truth.steps.slice(0, 50));
     });
 
-    it("keeps a settled retirement's progress and pages until a change appends evidence", async () => {
+    it("keeps a cancelled retirement's progress and pages; a step that ends after the cancel shows", async () => {
       const w = await world(databaseId);
       const claimed = await w.store.claimSteps({
         workerId: 'w1',
@@ -96,12 +138,12 @@ describe.each(databases.eachSupportedId())(
       const leased = claimed[0].step.id;
       await w.store.cancel(w.id, alice, 'test', now);
       const allSteps = w.allSteps;
-      // Cancelled, but a worker still holds a step: read fresh each time.
+      // Cancelled while a worker still holds a step.
       expect((await allSteps()).find(s => s.id === leased)?.status).toBe(
         'running',
       );
       await allSteps();
-      expect(w.listSteps).toHaveBeenCalledTimes(2);
+      expect(w.listSteps).toHaveBeenCalledTimes(1);
       // The step ends after the cancel (no evidence of its own: a retry
       // later), and the next read shows it.
       expect(
@@ -116,15 +158,15 @@ describe.each(databases.eachSupportedId())(
       ).toBe(true);
       const settledSteps = await allSteps();
       expect(settledSteps.find(s => s.id === leased)?.status).toBe('pending');
-      expect(w.listSteps).toHaveBeenCalledTimes(3);
+      expect(w.listSteps).toHaveBeenCalledTimes(2);
       // Settled: the next reads come from memory, the same answer.
       expect(await allSteps()).toEqual(settledSteps);
-      expect(w.listSteps).toHaveBeenCalledTimes(3);
+      expect(w.listSteps).toHaveBeenCalledTimes(2);
       const settled = await w.read();
       expect(settled.status).toBe('cancelled');
       expect(settled.steps).toEqual(settledSteps.slice(0, 50));
       expect(await w.read()).toEqual(settled);
-      expect(w.listSteps).toHaveBeenCalledTimes(4);
+      expect(w.listSteps).toHaveBeenCalledTimes(3);
       expect(w.progressOf).toHaveBeenCalledTimes(1);
       const marked = (await w.reads.marked(w.id))!;
       const page2 = JSON.parse(
@@ -142,7 +184,7 @@ describe.each(databases.eachSupportedId())(
           }),
         ),
       ).toEqual(page2);
-      expect(w.listSteps).toHaveBeenCalledTimes(5);
+      expect(w.listSteps).toHaveBeenCalledTimes(4);
     });
 
     it('shows an exception requested on a step of a retirement that needs attention', async () => {
@@ -215,11 +257,20 @@ describe.each(databases.eachSupportedId())(
       expect(w.evidencePage).toHaveBeenCalledTimes(3);
     });
 
-    it('lists retirements with the same answer as the store, settled ones from memory', async () => {
+    it('lists retirements with the same answer as the store, from memory until they change', async () => {
       const w = await world(databaseId);
       const filter = { limit: 10, entityRef: w.entityRef };
-      // Running: read whole every time.
-      await w.reads.listJson(filter);
+      // Unchanged: the second list is from memory.
+      const running = await w.reads.listJson(filter);
+      expect(await w.reads.listJson(filter)).toBe(running);
+      expect(w.progressOf).toHaveBeenCalledTimes(1);
+      // A claim stamps a step: the entry is read again.
+      await w.store.claimSteps({
+        workerId: 'w1',
+        limit: 1,
+        leaseMs: 60_000,
+        now,
+      });
       await w.reads.listJson(filter);
       expect(w.progressOf).toHaveBeenCalledTimes(2);
       await w.store.cancel(w.id, alice, 'test', now);

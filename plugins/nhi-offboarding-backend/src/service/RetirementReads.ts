@@ -21,27 +21,26 @@ type StepsQuery = { limit: number; cursor?: string; status?: StepStatus[] };
 /**
  * The Retire tab's reads (a retirement with its progress and first page of
  * steps, further pages of steps, pages of evidence, the retirement list) as
- * JSON text, with what cannot change any more kept in memory.
+ * JSON text, with what has not changed since it was last read kept in memory.
  *
  * What is kept, and why it cannot be stale:
  * - the entity of a retirement: it never changes;
  * - a full page of evidence (one with a next page): evidence is append-only;
- * - the progress, step pages and list entry of a retirement that is
- *   *settled* (neither pending nor running, no step leased), under a key
+ * - the progress, step pages and list entry of a retirement, under a key
  *   made of its row's `updated_at` and `last_reverified_at` (the one column
- *   a clean re-check changes alone) and its newest evidence sequence
- *   number, read with the row in one statement on every request. Only a
- *   running retirement's steps are claimed, and every other change to its
- *   steps (retry, exception, attest, re-verification, release, a step
- *   ending after a cancel) appends evidence in the same transaction, so the
- *   key changes with them. This holds across replicas: the key comes from
- *   the database, not from this process.
- * A running retirement is always read from the database.
+ *   a clean re-check changes alone), its newest evidence sequence number and
+ *   the largest change stamp of its steps, read with the row in one
+ *   statement on every request. Claims and attempt ends stamp the step;
+ *   every other change to a retirement's steps (retry, exception, attest,
+ *   re-verification, release, cancel) appends evidence in the same
+ *   transaction, so the key changes with all of them; the two numbers only
+ *   grow, so an old key does not come back. This holds across replicas:
+ *   the key comes from the database, not from this process.
  */
 export class RetirementReads {
   private readonly entityRefs = new LruCache<string>(50_000);
   private readonly progress = new LruCache<Retirement['progress']>(50_000);
-  /** A settled retirement as the list sends it (JSON text). */
+  /** A retirement as the list sends it (JSON text). */
   private readonly retirementTexts: LruCache<string>;
   private readonly stepPages: LruCache<StepPageJson>;
   private readonly evidencePages: LruCache<string>;
@@ -112,21 +111,18 @@ export class RetirementReads {
     return `{"items":${page.itemsJson}${cursor}}`;
   }
 
-  /** A page of steps with its items as JSON text, from memory when settled. */
+  /** A page of steps with its items as JSON text, from memory while the key holds. */
   private async stepsPage(
     marked: MarkedRetirement,
     query: StepsQuery,
   ): Promise<StepPageJson> {
-    const version = versionOf(marked.marks);
-    const key =
-      version &&
-      `${version}|${query.limit}|${query.cursor ?? ''}|${(
-        query.status ?? []
-      ).join(',')}`;
-    const cached = key ? this.stepPages.get(key) : undefined;
+    const key = `${versionOf(marked.marks)}|${query.limit}|${
+      query.cursor ?? ''
+    }|${(query.status ?? []).join(',')}`;
+    const cached = this.stepPages.get(key);
     if (cached) return cached;
     const page = await this.store.listStepsJson(marked.row.id, query);
-    if (key) this.stepPages.set(key, page);
+    this.stepPages.set(key, page);
     return page;
   }
 
@@ -154,8 +150,7 @@ export class RetirementReads {
     const texts = new Map<string, string>();
     const misses: RetirementMarks[] = [];
     for (const m of items) {
-      const version = versionOf(m);
-      const hit = version ? this.retirementTexts.get(version) : undefined;
+      const hit = this.retirementTexts.get(versionOf(m));
       if (hit) texts.set(m.id, hit);
       else misses.push(m);
     }
@@ -174,8 +169,7 @@ export class RetirementReads {
         );
         texts.set(m.id, text);
         // Kept only when the row read now is the one the marks describe.
-        const version = versionOf(m);
-        if (version && sameRow(m, row)) this.retirementTexts.set(version, text);
+        if (sameRow(m, row)) this.retirementTexts.set(versionOf(m), text);
       }
     }
     const list = items
@@ -189,15 +183,15 @@ export class RetirementReads {
     return `{"items":[${list}]${cursor}}`;
   }
 
-  /** Progress counts, from memory for settled retirements. */
+  /** Progress counts, from memory while the key holds. */
   private async progressOf(
     m: MarkedRetirement,
   ): Promise<Retirement['progress']> {
     const version = versionOf(m.marks);
-    const hit = version ? this.progress.get(version) : undefined;
+    const hit = this.progress.get(version);
     if (hit) return hit;
     const p = (await this.store.progressOf([m.row.id])).get(m.row.id)!;
-    if (version) this.progress.set(version, p);
+    this.progress.set(version, p);
     return p;
   }
 }
@@ -210,12 +204,9 @@ function sameRow(m: RetirementMarks, row: RetirementRow): boolean {
   );
 }
 
-/**
- * The cache key of a settled retirement (its text, progress and pages of
- * steps), or undefined while it runs.
- */
-function versionOf(m: RetirementMarks): string | undefined {
-  if (m.status === 'pending' || m.status === 'running') return undefined;
-  if (m.runningSteps > 0) return undefined;
-  return `${m.id}|${m.updatedAt}|${m.lastReverifiedAt ?? ''}|${m.evidenceHead}`;
+/** The cache key of a retirement's text, progress and pages of steps. */
+function versionOf(m: RetirementMarks): string {
+  return `${m.id}|${m.updatedAt}|${m.lastReverifiedAt ?? ''}|${
+    m.evidenceHead
+  }|${m.stepChange}`;
 }

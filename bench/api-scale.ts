@@ -341,7 +341,8 @@ async function main(): Promise<BenchOutput> {
       ],
       // The same read spread over 1,000 other retirements: settled ones
       // (first read of each from the database, then from memory) and
-      // running ones (always from the database: their steps change).
+      // running ones (no engine runs here, so their steps stay as seeded:
+      // first read from the database, then from memory, like settled ones).
       [
         'GET a settled retirement of 1,000 (first page)',
         () => `${base}/retirements/${pickOf(settledIds)}`,

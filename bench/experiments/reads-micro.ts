@@ -67,6 +67,43 @@ async function main() {
         'page',
       ),
     );
+  // The first read of each of 1,000 retirements (nothing kept yet), and
+  // the store calls under it, per retirement.
+  const settledIds = (
+    await db
+      .knex('nhi_retirements')
+      .where('status', 'completed')
+      .limit(1000)
+      .select('id')
+  ).map((r: { id: string }) => r.id);
+  const eachOnce = async (
+    label: string,
+    ids: string[],
+    fn: (id: string) => Promise<unknown>,
+  ) => {
+    const t0 = performance.now();
+    for (const id of ids) await fn(id);
+    const ms = (performance.now() - t0) / ids.length;
+    console.log(`${label.padEnd(48)} ${ms.toFixed(3)} ms`);
+  };
+  for (const [kind, list] of [
+    ['settled', settledIds],
+    ['running', runningIds],
+  ] as const) {
+    const fresh = new RetirementReads(store);
+    await eachOnce(`first read of each ${kind} (1,000)`, list, async id =>
+      fresh.retirementJson((await fresh.marked(id))!, 'page'),
+    );
+    await eachOnce(`  store.getRetirementMarked(${kind})`, list, id =>
+      store.getRetirementMarked(id),
+    );
+    await eachOnce(`  store.progressOf(${kind})`, list, id =>
+      store.progressOf([id]),
+    );
+    await eachOnce(`  store.listStepsJson(${kind}, 50)`, list, id =>
+      store.listStepsJson(id, { limit: 50 }),
+    );
+  }
   if (process.env.PRAGMAS) {
     for (const p of process.env.PRAGMAS.split(';'))
       await db.knex.raw(`PRAGMA ${p}`);

@@ -104,6 +104,13 @@ export interface Config {
     retiredLifecycles?: string[];
 
     /**
+     * How long a computed page of residual access is given to other readers
+     * of the same page, in seconds; 0 computes it on every request. A page
+     * is built from catalog answers up to 30 s old in any case. Default 5.
+     */
+    residualAccessCacheSeconds?: number;
+
+    /**
      * Automatic retirement triggers. Each is off unless enabled; `action`
      * `propose` (default) leaves a proposal the owner confirms or dismisses,
      * `retire` starts the retirement. A trigger seen twice starts one.

@@ -311,6 +311,10 @@ export const nhiOffboardingPlugin = createBackendPlugin({
             retiredLifecycles: config.getOptionalStringArray(
               'nhiOffboarding.retiredLifecycles',
             ) ?? ['retired', 'decommissioned'],
+            residualAccessCacheMs:
+              (config.getOptionalNumber(
+                'nhiOffboarding.residualAccessCacheSeconds',
+              ) ?? 5) * 1000,
             governance,
             reverification,
           }),

@@ -156,6 +156,8 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
           data: {
             nhiOffboarding: {
               engine: { pollIntervalMs: 20, retryBaseDelayMs: 50 },
+              // These tests change anchors and read residual access again.
+              residualAccessCacheSeconds: 0,
             },
           },
         }),

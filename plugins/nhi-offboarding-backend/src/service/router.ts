@@ -61,6 +61,7 @@ import {
   releaseBody,
 } from './validation';
 import { RetirementReads } from './RetirementReads';
+import { RecentPages } from './RecentPages';
 import { evidenceQuery, retirementQuery, stepsQuery } from './pagingValidation';
 
 export interface RouterOptions {
@@ -74,6 +75,11 @@ export interface RouterOptions {
   service: RetirementService;
   providers: ProviderRegistry;
   retiredLifecycles: string[];
+  /**
+   * How long a computed page of residual access is given to other readers,
+   * in milliseconds (0: computed on every request). Default 5000.
+   */
+  residualAccessCacheMs?: number;
   governance: GovernanceService;
   reverification: ReverificationSweep;
   /** Trigger firings and proposals (routes under /triggers). */
@@ -520,21 +526,28 @@ export async function createRouter(
   // ---- platform views ----------------------------------------------------
 
   const catalogLookups = new CatalogLookupCache();
+  // A page is the same for every caller allowed to read it (the catalog is
+  // asked with the plugin's own credentials), and it is built from catalog
+  // answers up to 30 s old anyway: readers of the platform page share it
+  // for a few seconds instead of each scanning the live anchors again.
+  const residualPages = new RecentPages(options.residualAccessCacheMs ?? 5_000);
 
   router.get('/residual-access', async (req, res) => {
     const query = parse(residualAccessQuery, req.query, 'query');
     await allow(req, nhiPlatformReadPermission);
     sendJson(
       res,
-      await residualAccessPageJson({
-        store,
-        catalog: options.catalog,
-        auth: options.auth,
-        retiredLifecycles: options.retiredLifecycles,
-        limit: query.limit,
-        cursor: query.cursor,
-        cache: catalogLookups,
-      }),
+      await residualPages.get(`${query.limit}|${query.cursor ?? ''}`, () =>
+        residualAccessPageJson({
+          store,
+          catalog: options.catalog,
+          auth: options.auth,
+          retiredLifecycles: options.retiredLifecycles,
+          limit: query.limit,
+          cursor: query.cursor,
+          cache: catalogLookups,
+        }),
+      ),
     );
   });
 

@@ -52,13 +52,15 @@ async function main() {
   await time('  store.listStepsJson(running, 50)', () =>
     store.listStepsJson(running, { limit: 50 }),
   );
-  const runningIds = (
-    await db
-      .knex('nhi_retirements')
-      .where('status', 'running')
-      .limit(1000)
-      .select('id')
-  ).map((r: { id: string }) => r.id);
+  const idsWith = async (status: string): Promise<string[]> =>
+    (
+      await db
+        .knex('nhi_retirements')
+        .where('status', status)
+        .limit(1000)
+        .select('id')
+    ).map((r: { id: string }) => r.id);
+  const runningIds = await idsWith('running');
   let k = 0;
   for (let pass = 0; pass < 3; pass++)
     await time('retirementJson(random running of 1,000)', async () =>
@@ -69,13 +71,7 @@ async function main() {
     );
   // The first read of each of 1,000 retirements (nothing kept yet), and
   // the store calls under it, per retirement.
-  const settledIds = (
-    await db
-      .knex('nhi_retirements')
-      .where('status', 'completed')
-      .limit(1000)
-      .select('id')
-  ).map((r: { id: string }) => r.id);
+  const settledIds = await idsWith('completed');
   const eachOnce = async (
     label: string,
     ids: string[],

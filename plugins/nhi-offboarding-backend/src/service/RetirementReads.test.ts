@@ -43,6 +43,16 @@ async function world(databaseId: TestDatabaseId) {
     JSON.parse(
       await reads.stepsPageJson((await reads.marked(id))!, { limit: 500 }),
     ).items as RetirementStep[];
+  /** Worker w1's attempt at a step ends with a retry later (no evidence). */
+  const retryLater = (stepId: string) =>
+    store.finishStep({
+      stepId,
+      retirementId: id,
+      workerId: 'w1',
+      now,
+      status: 'pending',
+      lastError: 'try again later',
+    });
   const stepOf = (body: { steps: RetirementStep[] }, stepId: string) =>
     body.steps.find(s => s.id === stepId);
   return {
@@ -56,6 +66,7 @@ async function world(databaseId: TestDatabaseId) {
     evidencePage,
     read,
     allSteps,
+    retryLater,
     stepOf,
   };
 }
@@ -99,16 +110,7 @@ describe.each(databases.eachSupportedId())(
       expect(await w.allSteps()).toEqual(steps);
       expect(w.listSteps).toHaveBeenCalledTimes(3);
       // An attempt that ends with a retry later writes no evidence; it shows.
-      expect(
-        await w.store.finishStep({
-          stepId: claimed[0].step.id,
-          retirementId: w.id,
-          workerId: 'w1',
-          now,
-          status: 'pending',
-          lastError: 'try again later',
-        }),
-      ).toBe(true);
+      expect(await w.retryLater(claimed[0].step.id)).toBe(true);
       const retried = (await w.allSteps()).find(
         s => s.id === claimed[0].step.id,
       );
@@ -146,16 +148,7 @@ describe.each(databases.eachSupportedId())(
       expect(w.listSteps).toHaveBeenCalledTimes(1);
       // The step ends after the cancel (no evidence of its own: a retry
       // later), and the next read shows it.
-      expect(
-        await w.store.finishStep({
-          stepId: leased,
-          retirementId: w.id,
-          workerId: 'w1',
-          now,
-          status: 'pending',
-          lastError: 'try again later',
-        }),
-      ).toBe(true);
+      expect(await w.retryLater(leased)).toBe(true);
       const settledSteps = await allSteps();
       expect(settledSteps.find(s => s.id === leased)?.status).toBe('pending');
       expect(w.listSteps).toHaveBeenCalledTimes(2);

@@ -59,7 +59,7 @@ import {
   RetirementRow,
   StepRow,
   anchorFromRow,
-  anchorJsonSql,
+  anchorJsonRead,
   anchorToRow,
   storedEvidenceFromRow,
   exceptionFromRow,
@@ -184,15 +184,16 @@ export class RetirementStore {
   }
 
   /**
-   * listAnchors as API JSON texts, built by the database (anchorJsonSql):
-   * for reads that send anchors as they are.
+   * listAnchors as API JSON texts (anchorJsonRead): for reads that send
+   * anchors as they are.
    */
   async listAnchorsJson(entityRef: string): Promise<string[]> {
-    const rows: { json: string }[] = await this.db('nhi_anchors as a')
+    const read = anchorJsonRead(this.db, 'a');
+    const rows = await this.db('nhi_anchors as a')
       .where('a.entity_ref', entityRef)
       .orderBy(['a.provider_id', 'a.external_id'])
-      .select({ json: anchorJsonSql(this.db, 'a') });
-    return rows.map(r => r.json);
+      .select(read.columns);
+    return rows.map(read.json);
   }
 
   /** Anchors by id with their status and API JSON text (see listAnchorsJson). */
@@ -200,9 +201,15 @@ export class RetirementStore {
     ids: string[],
   ): Promise<{ id: string; status: AnchorStatus; json: string }[]> {
     if (ids.length === 0) return [];
-    return this.db('nhi_anchors as a')
+    const read = anchorJsonRead(this.db, 'a');
+    const rows = await this.db('nhi_anchors as a')
       .whereIn('a.id', ids)
-      .select('a.id', 'a.status', { json: anchorJsonSql(this.db, 'a') });
+      .select('a.id', 'a.status', ...read.columns);
+    return rows.map(row => ({
+      id: row.id,
+      status: row.status,
+      json: read.json(row),
+    }));
   }
 
   async getAnchors(ids: string[]): Promise<TrustAnchor[]> {

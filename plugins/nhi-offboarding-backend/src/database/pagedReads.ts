@@ -10,7 +10,7 @@ import {
   ExceptionRow,
   evidenceFromRow,
   exceptionFromRow,
-  stepJsonSql,
+  stepJsonRead,
 } from './tables';
 
 /*
@@ -50,21 +50,21 @@ export interface StepPageJson {
 
 /**
  * One page of a retirement's steps in stage order (stage, then id), as the
- * API's JSON text: each step with its anchor's name is written by the
- * database (stepJsonSql); only a step's exception, when it has one, is
- * added here.
+ * API's JSON text: each step with its anchor's name (stepJsonRead); only
+ * a step's exception, when it has one, is added here.
  */
 export async function readStepPageJson(
   db: Knex,
   retirementId: string,
   options: { limit: number; cursor?: string; status?: StepStatus[] },
 ): Promise<StepPageJson> {
+  const read = stepJsonRead(db, 's', 'a');
   const query = db('nhi_steps as s')
     .leftJoin('nhi_anchors as a', 'a.id', 's.anchor_id')
     .where('s.retirement_id', retirementId)
     .orderBy([{ column: 's.stage' }, { column: 's.id' }])
     .limit(options.limit + 1)
-    .select('s.id', 's.stage', { json: stepJsonSql(db, 's', 'a') });
+    .select('s.id', 's.stage', ...read.columns);
   if (options.status?.length) query.whereIn('s.status', options.status);
   if (options.cursor) {
     const after = decodeStepCursor(options.cursor);
@@ -77,9 +77,12 @@ export async function readStepPageJson(
       after.id,
     ]);
   }
-  const rows: { id: string; stage: number | string; json: string }[] =
-    await query;
-  const page = rows.slice(0, options.limit);
+  const rows: { id: string; stage: number | string }[] = await query;
+  const page = rows.slice(0, options.limit).map(row => ({
+    id: row.id,
+    stage: row.stage,
+    json: read.json(row),
+  }));
   const stepIds = page.map(r => r.id);
   const exceptionRows = stepIds.length
     ? await db<ExceptionRow>('nhi_exceptions')

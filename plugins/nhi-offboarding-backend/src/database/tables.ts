@@ -198,12 +198,28 @@ function jsonObjectSql(db: Knex, columns: ReadonlyArray<JsonColumn>): Knex.Raw {
 }
 
 /**
- * Each anchor row as its API JSON text, what JSON.stringify(anchorFromRow(row))
- * gives (the Retire tab's anchors and the residual-access page send it as it is).
+ * How a query gets each row's API JSON text: what to select, and how to read
+ * the text from a row. SQLite writes it itself (jsonObjectSql: making an
+ * object of each row is what costs most in better-sqlite3); PostgreSQL sends
+ * the columns and JSON.stringify writes it here (its `to_json` for each
+ * field cost the 2-core machine more than node-pg's rows do: bench/README,
+ * fifth session). The same text either way, from the same field map.
  */
-export function anchorJsonSql(db: Knex, alias: string): Knex.Raw {
+export interface JsonRead {
+  columns: (string | Record<string, string | Knex.Raw>)[];
+  json(row: any): string;
+}
+
+/** Anchor rows of `alias`, as JSON.stringify(anchorFromRow(row)) gives them. */
+export function anchorJsonRead(db: Knex, alias: string): JsonRead {
+  if (isPostgres(db)) {
+    return {
+      columns: [`${alias}.*`],
+      json: (row: AnchorRow) => JSON.stringify(anchorFromRow(row)),
+    };
+  }
   // JSON columns hold what anchorToRow wrote with JSON.stringify.
-  return jsonObjectSql(
+  const sql = jsonObjectSql(
     db,
     ANCHOR_FIELDS.map(([field, column, type]) => [
       field,
@@ -211,6 +227,10 @@ export function anchorJsonSql(db: Knex, alias: string): Knex.Raw {
       type,
     ]),
   );
+  return {
+    columns: [{ json: sql }],
+    json: (row: { json: string }) => row.json,
+  };
 }
 
 export function anchorToRow(anchor: TrustAnchor): AnchorRow {
@@ -382,13 +402,31 @@ export function stepFromRow(
 }
 
 /**
- * Each step row, joined to its anchor, as its API JSON text without the
- * exception: what JSON.stringify(stepFromRow(row, anchor, undefined)) gives,
- * from the same field map. The exception, last in a step, is spliced in by
- * the caller.
+ * Step rows of `step` joined to their anchor `anchor`, as their API JSON
+ * text without the exception: what JSON.stringify(stepFromRow(row, anchor,
+ * undefined)) gives (see JsonRead). The exception, last in a step, is
+ * spliced in by the caller.
  */
-export function stepJsonSql(db: Knex, step: string, anchor: string): Knex.Raw {
-  return jsonObjectSql(
+export function stepJsonRead(db: Knex, step: string, anchor: string): JsonRead {
+  if (isPostgres(db)) {
+    // The anchor's fields of a step, as `anchor_<field>` (null: no anchor).
+    const fields = ['displayName', 'kind', 'providerId'] as const;
+    return {
+      columns: [
+        `${step}.*`,
+        Object.fromEntries(
+          fields.map(f => [`anchor_${f}`, `${anchor}.${anchorColumn(f)}`]),
+        ),
+      ],
+      json: row => {
+        const ofAnchor = Object.fromEntries(
+          fields.map(f => [f, row[`anchor_${f}`]]),
+        ) as Pick<TrustAnchor, (typeof fields)[number]>;
+        return JSON.stringify(stepFromRow(row, ofAnchor, undefined));
+      },
+    };
+  }
+  const sql = jsonObjectSql(
     db,
     STEP_FIELDS.map(([field, source, type]) => [
       field,
@@ -398,6 +436,10 @@ export function stepJsonSql(db: Knex, step: string, anchor: string): Knex.Raw {
       type,
     ]),
   );
+  return {
+    columns: [{ json: sql }],
+    json: (row: { json: string }) => row.json,
+  };
 }
 
 export function exceptionFromRow(row: ExceptionRow): StepException {

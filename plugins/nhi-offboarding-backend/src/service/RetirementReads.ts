@@ -84,12 +84,17 @@ export class RetirementReads {
     marked: MarkedRetirement,
     steps: 'none' | 'page',
   ): Promise<string> {
-    const retirement: Retirement = retirementFromRow(
-      marked.row,
-      await this.progressOf(marked),
-    );
-    if (steps === 'none') return JSON.stringify(retirement);
-    const page = await this.stepsPage(marked, { limit: STEP_PAGE });
+    if (steps === 'none') {
+      return JSON.stringify(
+        retirementFromRow(marked.row, await this.progressOf(marked)),
+      );
+    }
+    // Side by side: on a first read each is a round trip to the database.
+    const [progress, page] = await Promise.all([
+      this.progressOf(marked),
+      this.stepsPage(marked, { limit: STEP_PAGE }),
+    ]);
+    const retirement: Retirement = retirementFromRow(marked.row, progress);
     // The steps' text is spliced in as it is kept.
     const head = JSON.stringify({
       ...retirement,

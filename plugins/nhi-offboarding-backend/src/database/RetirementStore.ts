@@ -46,6 +46,8 @@ import {
 } from '../governance/ownershipChange';
 import {
   forUpdate,
+  newAnchorChange,
+  nextAnchorChange,
   nextStepChange,
   inTransaction,
   isPostgres,
@@ -151,14 +153,24 @@ export class RetirementStore {
   async upsertAnchors(anchors: TrustAnchor[]): Promise<void> {
     // Multi-row upserts of 200 (an anchor row binds ~21 values); an id seen
     // twice in one statement would be an error on PostgreSQL, the last wins.
+    // Each row written is stamped (see anchorsMark).
     const rows = [
-      ...new Map(anchors.map(a => [a.id, anchorToRow(a)])).values(),
+      ...new Map(
+        anchors.map(a => [
+          a.id,
+          {
+            ...anchorToRow(a),
+            change_seq: newAnchorChange(this.db, a.entityRef),
+          },
+        ]),
+      ).values(),
     ];
     for (let i = 0; i < rows.length; i += 200) {
       await this.db('nhi_anchors')
         .insert(rows.slice(i, i + 200))
         .onConflict('id')
         .merge([
+          'change_seq',
           'kind',
           'display_name',
           'fingerprint',
@@ -181,6 +193,21 @@ export class RetirementStore {
       .where('entity_ref', entityRef)
       .orderBy(['provider_id', 'external_id']);
     return rows.map(anchorFromRow);
+  }
+
+  /**
+   * The change mark of an entity's anchors: the largest stamp any write of
+   * one of them left (migrations/..._api_4_anchor_changes.js), or undefined
+   * when none is stored. It changes with every change to them.
+   */
+  async anchorsMark(entityRef: string): Promise<string | undefined> {
+    const row = await this.db('nhi_anchors')
+      .where('entity_ref', entityRef)
+      .max({ mark: 'change_seq' })
+      .first();
+    return row?.mark === null || row?.mark === undefined
+      ? undefined
+      : String(row.mark);
   }
 
   /**
@@ -827,7 +854,10 @@ export class RetirementStore {
                 'id',
                 trx('nhi_steps').where('id', done.stepId).select('anchor_id'),
               )
-              .update(done.anchorPatch);
+              .update({
+                ...done.anchorPatch,
+                change_seq: nextAnchorChange(trx),
+              });
           }
           return true;
         },
@@ -1280,7 +1310,10 @@ export class RetirementStore {
             .update({ status: 'excepted', finished_at: iso(input.now) });
           await trx('nhi_anchors')
             .where('id', row.anchor_id!)
-            .update({ status: 'excepted' });
+            .update({
+              status: 'excepted',
+              change_seq: nextAnchorChange(trx),
+            });
         }
         facts.push({
           retirementId: input.retirementId,
@@ -1344,6 +1377,7 @@ export class RetirementStore {
             .where('id', step.anchor_id)
             .update({
               status: step.stage === STAGE.secrets ? 'rotated' : 'revoked',
+              change_seq: nextAnchorChange(trx),
             });
         }
         facts.push({

@@ -62,14 +62,46 @@ export function rowsOf<T>(db: Knex, result: any): T[] {
 }
 
 /**
- * The value a step write stamps in `change_seq`: larger than any its
- * retirement had (migrations/20261127600000_api_3_step_changes.js). For an
- * UPDATE of `nhi_steps` (the correlated form names that table).
+ * A change stamp for an UPDATE of `table`: larger than any the updated
+ * row's group (`group` column) had. PostgreSQL takes it from a sequence
+ * (writers run side by side); SQLite, one writer at a time, from the
+ * group's largest plus one (the correlated form names the updated table).
+ */
+function nextChange(
+  db: Knex,
+  sequence: string,
+  table: string,
+  group: string,
+): Knex.Raw {
+  return isPostgres(db)
+    ? db.raw('nextval(?)', [sequence])
+    : db.raw(
+        `(select max(c.change_seq) + 1 from ${table} c where c.${group} = ${table}.${group})`,
+      );
+}
+
+/**
+ * What a claim or the end of an attempt stamps in a step's `change_seq`
+ * (migrations/20261127600000_api_3_step_changes.js).
  */
 export function nextStepChange(db: Knex): Knex.Raw {
+  return nextChange(db, 'nhi_step_change_seq', 'nhi_steps', 'retirement_id');
+}
+
+/**
+ * What a write of an anchor stamps in its `change_seq`
+ * (migrations/20261127700000_api_4_anchor_changes.js): for an UPDATE.
+ */
+export function nextAnchorChange(db: Knex): Knex.Raw {
+  return nextChange(db, 'nhi_anchor_change_seq', 'nhi_anchors', 'entity_ref');
+}
+
+/** The same for a new or upserted anchor row of `entityRef`. */
+export function newAnchorChange(db: Knex, entityRef: string): Knex.Raw {
   return isPostgres(db)
-    ? db.raw("nextval('nhi_step_change_seq')")
+    ? db.raw("nextval('nhi_anchor_change_seq')")
     : db.raw(
-        '(select max(c.change_seq) + 1 from nhi_steps c where c.retirement_id = nhi_steps.retirement_id)',
+        '(select coalesce(max(change_seq), 0) + 1 from nhi_anchors where entity_ref = ?)',
+        [entityRef],
       );
 }

@@ -36,6 +36,8 @@ export interface AnchorRow {
   last_verified_at: string | null;
   last_verified_by: string | null;
   last_verification: string | null;
+  /** Stamped by every write of the anchor (RetirementStore.anchorsMark). */
+  change_seq?: number | string;
 }
 
 export interface RetirementRow {

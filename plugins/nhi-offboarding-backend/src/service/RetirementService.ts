@@ -20,6 +20,7 @@ import type {
 } from '../discovery/AnchorDiscovery';
 import type { ProviderRegistry } from '../providers/ProviderRegistry';
 import { planRetirement } from '../planning/planRetirement';
+import { StoredAnchorTexts } from './StoredAnchorTexts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -28,6 +29,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * router does those): discovery, planning, starting and steering runs.
  */
 export class RetirementService {
+  private readonly storedAnchors: StoredAnchorTexts;
+
   constructor(
     private readonly options: {
       store: RetirementStore;
@@ -37,7 +40,9 @@ export class RetirementService {
       onWork: () => void;
       clock?: () => Date;
     },
-  ) {}
+  ) {
+    this.storedAnchors = new StoredAnchorTexts(options.store);
+  }
 
   private now(): Date {
     return this.options.clock?.() ?? new Date();
@@ -46,8 +51,7 @@ export class RetirementService {
   /**
    * Stored anchors as the API's JSON text ({ items, problems }); discovered
    * first when asked to or when none are stored yet (only then is the
-   * entity loaded). Stored ones come as the database writes them
-   * (RetirementStore.listAnchorsJson).
+   * entity loaded). Stored ones come from StoredAnchorTexts.
    */
   async anchorsJson(
     entityRef: string,
@@ -55,9 +59,8 @@ export class RetirementService {
     loadEntity: () => Promise<Entity>,
   ): Promise<string> {
     if (!refresh) {
-      const items = await this.options.store.listAnchorsJson(entityRef);
-      if (items.length > 0)
-        return `{"items":[${items.join(',')}],"problems":[]}`;
+      const stored = await this.storedAnchors.json(entityRef);
+      if (stored) return stored;
     }
     return JSON.stringify(
       await this.options.discovery.discover(await loadEntity()),

@@ -826,7 +826,8 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
   });
 
   it('pages residual access with limit and cursor, in the same order as one big page', async () => {
-    // old-bot is deprecated: two more live anchors like its own.
+    // old-bot is deprecated: two more live anchors like its own, stamped
+    // as every write of the store stamps an anchor (RetirementStore.anchorsMark).
     await request(server)
       .get(api('/entities/component/default/old-bot/trust-anchors'))
       .set(as(OWNER));
@@ -840,6 +841,7 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
           id: `anc_${String(n).padStart(40, '0')}`,
           external_id: `old-bot-key-${n}`,
           status: 'active',
+          change_seq: Number(row.change_seq) + n,
         })
         .onConflict('id')
         .ignore();

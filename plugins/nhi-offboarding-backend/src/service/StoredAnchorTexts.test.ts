@@ -1,0 +1,110 @@
+import { randomUUID } from 'crypto';
+import { TestDatabases } from '@backstage/backend-test-utils';
+import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
+import { RetirementStore } from '../database/RetirementStore';
+import { applyDatabaseMigrations } from '../database/migrations';
+import { createTestRetirement } from '../testing/retirementFixtures';
+import { StoredAnchorTexts } from './StoredAnchorTexts';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create({
+  ids: ['SQLITE_3', 'POSTGRES_15'],
+  disableDocker: true,
+});
+
+const now = new Date('2026-11-01T00:00:00Z');
+
+describe.each(databases.eachSupportedId())(
+  'StoredAnchorTexts on %p',
+  databaseId => {
+    it('keeps an entity’s anchors until a write of one of them stamps it', async () => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      const store = new RetirementStore(knex);
+      const entityRef = `component:default/anchors-${randomUUID().slice(0, 8)}`;
+      const { id, anchors } = await createTestRetirement(store, {
+        entityRef,
+        now,
+        count: 3,
+      });
+      await store.startPending(now);
+      const texts = new StoredAnchorTexts(store);
+      const listAnchorsJson = jest.spyOn(store, 'listAnchorsJson');
+      /** The text, and what the store reads now, as objects. */
+      const read = async () => {
+        const text = (await texts.json(entityRef))!;
+        const truth = JSON.parse(
+          JSON.stringify({
+            items: await store.listAnchors(entityRef),
+            problems: [],
+          }),
+        );
+        expect(JSON.parse(text)).toEqual(truth);
+        return truth.items as TrustAnchor[];
+      };
+      const statusOf = (items: TrustAnchor[], anchorId: string) =>
+        items.find(a => a.id === anchorId)?.status;
+
+      expect(await texts.json('component:default/nothing-stored')).toBe(
+        undefined,
+      );
+      const first = await texts.json(entityRef);
+      expect(await texts.json(entityRef)).toBe(first);
+      expect(listAnchorsJson).toHaveBeenCalledTimes(1);
+
+      // Discovery writes them again, one renamed.
+      await store.upsertAnchors([
+        { ...anchors[0], displayName: 'Renamed key' },
+        ...anchors.slice(1),
+      ]);
+      expect(
+        (await read()).find(a => a.id === anchors[0].id)?.displayName,
+      ).toBe('Renamed key');
+
+      // The engine's end of an attempt patches its anchor.
+      const [claimed] = await store.claimSteps({
+        workerId: 'w1',
+        limit: 1,
+        leaseMs: 60_000,
+        now,
+      });
+      expect(
+        await store.finishStep({
+          stepId: claimed.step.id,
+          retirementId: id,
+          workerId: 'w1',
+          now,
+          status: 'failed',
+          lastError: 'permission denied',
+          anchorPatch: { status: 'unknown' },
+        }),
+      ).toBe(true);
+      expect(statusOf(await read(), claimed.anchor!.id)).toBe('unknown');
+
+      // An approved exception marks its anchor excepted.
+      await store.requestException({
+        id: `exc_${randomUUID()}`,
+        retirementId: id,
+        stepId: claimed.step.id,
+        justification: 'the vendor keeps the key until the contract ends',
+        expiresAt: new Date(now.getTime() + 86_400_000),
+        actor: 'user:default/alice',
+        now,
+      });
+      await store.decideException({
+        retirementId: id,
+        stepId: claimed.step.id,
+        approve: true,
+        note: 'accepted',
+        actor: 'user:default/bob',
+        now,
+      });
+      expect(statusOf(await read(), claimed.anchor!.id)).toBe('excepted');
+      // Unchanged since: from memory.
+      const calls = listAnchorsJson.mock.calls.length;
+      await texts.json(entityRef);
+      expect(listAnchorsJson).toHaveBeenCalledTimes(calls);
+    });
+  },
+);

@@ -1,0 +1,37 @@
+import type { RetirementStore } from '../database/RetirementStore';
+import { LruCache } from './LruCache';
+
+/**
+ * The anchors stored for an entity as the API's JSON text
+ * (`{ items, problems: [] }`), kept in memory under the entity's change mark
+ * (RetirementStore.anchorsMark), read on every request: every write of an
+ * anchor stamps it with a larger number, so the mark changes with every
+ * change to them and an old mark does not come back. As with the Retire
+ * tab's other reads (RetirementReads), the mark comes from the database, so
+ * this holds across replicas.
+ */
+export class StoredAnchorTexts {
+  private readonly texts: LruCache<string>;
+
+  constructor(
+    private readonly store: RetirementStore,
+    /** Characters of JSON text kept at most. */
+    maxChars = 32 * 1024 * 1024,
+  ) {
+    this.texts = new LruCache<string>(maxChars, text => text.length);
+  }
+
+  /** The text, or undefined when no anchor of the entity is stored. */
+  async json(entityRef: string): Promise<string | undefined> {
+    const mark = await this.store.anchorsMark(entityRef);
+    if (mark === undefined) return undefined;
+    const key = `${entityRef}|${mark}`;
+    const kept = this.texts.get(key);
+    if (kept) return kept;
+    // Read after the mark: never older than the mark says.
+    const items = await this.store.listAnchorsJson(entityRef);
+    const text = `{"items":[${items.join(',')}],"problems":[]}`;
+    this.texts.set(key, text);
+    return text;
+  }
+}

@@ -106,5 +106,43 @@ describe.each(databases.eachSupportedId())(
       await texts.json(entityRef);
       expect(listAnchorsJson).toHaveBeenCalledTimes(calls);
     });
+
+    it('shows an owner’s attestation of a manual anchor', async () => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      const store = new RetirementStore(knex);
+      const entityRef = `component:default/manual-${randomUUID().slice(0, 8)}`;
+      const { id, anchors } = await createTestRetirement(store, {
+        entityRef,
+        now,
+        count: 1,
+        manual: true,
+      });
+      await store.startPending(now);
+      const texts = new StoredAnchorTexts(store);
+      const statusNow = async () =>
+        JSON.parse((await texts.json(entityRef))!).items[0].status;
+      expect(await statusNow()).toBe('active');
+      // The engine leaves an attestation step waiting for its owner.
+      const step = await knex('nhi_steps')
+        .where({
+          retirement_id: id,
+          action: 'attest',
+          anchor_id: anchors[0].id,
+        })
+        .first();
+      expect(step).toBeDefined();
+      await knex('nhi_steps')
+        .where('id', step.id)
+        .update({ status: 'waiting' });
+      await store.attest({
+        retirementId: id,
+        stepId: step.id,
+        note: 'deleted in the vendor console',
+        actor: 'user:default/alice',
+        now,
+      });
+      expect(await statusNow()).toBe('revoked');
+    });
   },
 );

@@ -21,6 +21,8 @@ export async function createTestRetirement(
     count?: number;
     externalIds?: string[];
     anchorStatus?: TrustAnchor['status'];
+    /** Anchors no system can revoke: their steps are owner attestations. */
+    manual?: boolean;
     owner?: string;
     reason?: string;
   },
@@ -45,7 +47,7 @@ export async function createTestRetirement(
     fingerprint: `sha256:${print}`,
     scopes: [],
     sharedWith: [],
-    manual: false,
+    manual: options.manual ?? false,
     status: options.anchorStatus ?? 'active',
     discoveredAt: now.toISOString(),
     discoveredBy: 'sys',

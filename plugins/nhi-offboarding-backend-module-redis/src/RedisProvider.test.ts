@@ -20,10 +20,7 @@ import {
 } from '@nhi-offboarding/plugin-nhi-offboarding-node/testUtils';
 import { RedisProvider, redisProviderFactory } from './index';
 import type { RedisProviderConfig } from './config';
-import {
-  startTestRedis,
-  type TestRedis,
-} from './testing/startTestRedis';
+import { startTestRedis, type TestRedis } from './testing/startTestRedis';
 
 jest.setTimeout(30_000);
 
@@ -124,7 +121,15 @@ async function adminOf(target: TestRedis): Promise<Redis> {
 async function expectLoginWorks(user: string, password: string) {
   const result = await connectAs(user, password);
   expect(result).toMatchObject({ ok: true });
-  if (result.ok) result.client.disconnect();
+  if (!result.ok) return;
+  // Gone from the server too before the test goes on: a provider listing
+  // the user's connections right after would otherwise still see it.
+  const addr = `addr=127.0.0.1:${(result.client as any).stream.localPort} `;
+  result.client.disconnect();
+  await waitFor(async () => {
+    const list = String(await admin.call('CLIENT', 'LIST'));
+    return !list.includes(addr);
+  });
 }
 
 async function expectLoginFails(user: string, password: string) {

@@ -62,17 +62,36 @@ export function rowsOf<T>(db: Knex, result: any): T[] {
 }
 
 /**
- * A change stamp for an UPDATE of `table`: larger than any the updated
- * row's group (`group` column) had. PostgreSQL takes it from a sequence
- * (writers run side by side); SQLite, one writer at a time, from the
- * group's largest plus one (the correlated form names the updated table).
+ * What a change stamp is taken from: a PostgreSQL sequence, or on SQLite
+ * the largest stamp of the row's group (`group` column of `table`).
  */
-function nextChange(
-  db: Knex,
-  sequence: string,
-  table: string,
-  group: string,
-): Knex.Raw {
+interface ChangeStamps {
+  sequence: string;
+  table: string;
+  group: string;
+}
+
+/** Steps: claims and attempt ends (migrations/20261127600000_api_3_step_changes.js). */
+const STEP_CHANGES: ChangeStamps = {
+  sequence: 'nhi_step_change_seq',
+  table: 'nhi_steps',
+  group: 'retirement_id',
+};
+
+/** Anchors: every write (migrations/20261127700000_api_4_anchor_changes.js). */
+const ANCHOR_CHANGES: ChangeStamps = {
+  sequence: 'nhi_anchor_change_seq',
+  table: 'nhi_anchors',
+  group: 'entity_ref',
+};
+
+/**
+ * A change stamp for an UPDATE of the stamps' table: larger than any the
+ * updated row's group had. PostgreSQL takes it from a sequence (writers run
+ * side by side); SQLite, one writer at a time, from the group's largest
+ * plus one (the correlated form names the updated table).
+ */
+function nextChange(db: Knex, { sequence, table, group }: ChangeStamps) {
   return isPostgres(db)
     ? db.raw('nextval(?)', [sequence])
     : db.raw(
@@ -80,28 +99,23 @@ function nextChange(
       );
 }
 
-/**
- * What a claim or the end of an attempt stamps in a step's `change_seq`
- * (migrations/20261127600000_api_3_step_changes.js).
- */
+/** What a claim or the end of an attempt stamps in a step's `change_seq`. */
 export function nextStepChange(db: Knex): Knex.Raw {
-  return nextChange(db, 'nhi_step_change_seq', 'nhi_steps', 'retirement_id');
+  return nextChange(db, STEP_CHANGES);
 }
 
-/**
- * What a write of an anchor stamps in its `change_seq`
- * (migrations/20261127700000_api_4_anchor_changes.js): for an UPDATE.
- */
+/** What a write of an anchor stamps in its `change_seq`: for an UPDATE. */
 export function nextAnchorChange(db: Knex): Knex.Raw {
-  return nextChange(db, 'nhi_anchor_change_seq', 'nhi_anchors', 'entity_ref');
+  return nextChange(db, ANCHOR_CHANGES);
 }
 
 /** The same for a new or upserted anchor row of `entityRef`. */
 export function newAnchorChange(db: Knex, entityRef: string): Knex.Raw {
+  const { sequence, table, group } = ANCHOR_CHANGES;
   return isPostgres(db)
-    ? db.raw("nextval('nhi_anchor_change_seq')")
+    ? db.raw('nextval(?)', [sequence])
     : db.raw(
-        '(select coalesce(max(change_seq), 0) + 1 from nhi_anchors where entity_ref = ?)',
+        `(select coalesce(max(change_seq), 0) + 1 from ${table} where ${group} = ?)`,
         [entityRef],
       );
 }

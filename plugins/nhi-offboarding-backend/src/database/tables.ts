@@ -125,7 +125,7 @@ const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 /**
  * A trust anchor's fields in the API and the columns they are read from, in
  * the order the API writes them: the one mapping behind both anchorFromRow
- * and anchorJsonSql. A null column is a field left out.
+ * and anchorJsonRead. A null column is a field left out.
  */
 const ANCHOR_FIELDS: ReadonlyArray<
   [field: keyof TrustAnchor, column: keyof AnchorRow, type?: 'json' | 'boolean']
@@ -350,15 +350,15 @@ export function retirementFromRow(
 /**
  * A step's fields in the API and where they are read from: a column of its
  * row, or a field of its anchor. In the order the API writes them, with the
- * exception last; the one mapping behind stepFromRow and stepJsonSql. A
+ * exception last; the one mapping behind stepFromRow and stepJsonRead. A
  * null value is a field left out.
  */
+type StepAnchorField = 'displayName' | 'kind' | 'providerId';
+
 const STEP_FIELDS: ReadonlyArray<
   [
     field: keyof RetirementStep,
-    source:
-      | { step: keyof StepRow }
-      | { anchor: 'displayName' | 'kind' | 'providerId' },
+    source: { step: keyof StepRow } | { anchor: StepAnchorField },
     type?: 'boolean' | 'number',
   ]
 > = [
@@ -390,7 +390,7 @@ function anchorColumn(field: keyof TrustAnchor): keyof AnchorRow {
 
 export function stepFromRow(
   row: StepRow,
-  anchor: Pick<TrustAnchor, 'displayName' | 'kind' | 'providerId'> | undefined,
+  anchor: Pick<TrustAnchor, StepAnchorField> | undefined,
   exception: StepException | undefined,
 ): RetirementStep {
   const step: Record<string, unknown> = {};
@@ -412,7 +412,9 @@ export function stepFromRow(
 export function stepJsonRead(db: Knex, step: string, anchor: string): JsonRead {
   if (isPostgres(db)) {
     // The anchor's fields of a step, as `anchor_<field>` (null: no anchor).
-    const fields = ['displayName', 'kind', 'providerId'] as const;
+    const fields = STEP_FIELDS.flatMap(([, source]) =>
+      'anchor' in source ? [source.anchor] : [],
+    );
     return {
       columns: [
         `${step}.*`,
@@ -423,7 +425,7 @@ export function stepJsonRead(db: Knex, step: string, anchor: string): JsonRead {
       json: row => {
         const ofAnchor = Object.fromEntries(
           fields.map(f => [f, row[`anchor_${f}`]]),
-        ) as Pick<TrustAnchor, (typeof fields)[number]>;
+        ) as Pick<TrustAnchor, StepAnchorField>;
         return JSON.stringify(stepFromRow(row, ofAnchor, undefined));
       },
     };

@@ -49,6 +49,7 @@ import {
   newAnchorChange,
   nextAnchorChange,
   nextStepChange,
+  STAMPS_MARK,
   inTransaction,
   isPostgres,
   isUniqueViolation,
@@ -196,18 +197,16 @@ export class RetirementStore {
   }
 
   /**
-   * The change mark of an entity's anchors: the largest stamp any write of
-   * one of them left (migrations/..._api_4_anchor_changes.js), or undefined
+   * The change mark of an entity's anchors (see stampsMark), or undefined
    * when none is stored. It changes with every change to them.
    */
   async anchorsMark(entityRef: string): Promise<string | undefined> {
     const row = await this.db('nhi_anchors')
       .where('entity_ref', entityRef)
-      .max({ mark: 'change_seq' })
-      .first();
-    return row?.mark === null || row?.mark === undefined
+      .first(this.db.raw(`${STAMPS_MARK} as mark`));
+    return row?.mark === undefined || row.mark.startsWith('0:')
       ? undefined
-      : String(row.mark);
+      : row.mark;
   }
 
   /**
@@ -435,8 +434,8 @@ export class RetirementStore {
 
   /**
    * A retirement's row with its change marks: the newest evidence sequence
-   * number and how many of its steps are running (see RetirementReads). One
-   * statement, two index seeks besides the row.
+   * number and its steps' change mark (see RetirementReads). One statement,
+   * two ranges of indexes besides the row.
    */
   async getRetirementMarked(id: string): Promise<MarkedRetirement | undefined> {
     const [row] = await this.withMarks(
@@ -531,7 +530,7 @@ export class RetirementStore {
         '(select max(e.seq) from nhi_evidence e where e.retirement_id = r.id) as mark_evidence_head',
       ),
       this.db.raw(
-        '(select max(s.change_seq) from nhi_steps s where s.retirement_id = r.id) as mark_step_change',
+        `(select ${STAMPS_MARK} from nhi_steps s where s.retirement_id = r.id) as mark_step_change`,
       ),
     );
   }

@@ -86,6 +86,17 @@ const ANCHOR_CHANGES: ChangeStamps = {
 };
 
 /**
+ * A group's change mark (its rows' count and the sum of their stamps, as
+ * text), to select from the stamps' table filtered to one group. Not the
+ * largest stamp: on PostgreSQL writers take stamps before they commit, so
+ * one may commit a smaller stamp after another committed a larger one, and
+ * the largest would not change although a row did. The sum grows with every
+ * stamped write, whatever order writers commit in (a new stamp is larger
+ * than the one the row had); the count tells a removed row.
+ */
+export const STAMPS_MARK = `count(*) || ':' || coalesce(sum(change_seq), 0)`;
+
+/**
  * A change stamp for an UPDATE of the stamps' table: larger than any the
  * updated row's group had. PostgreSQL takes it from a sequence (writers run
  * side by side); SQLite, one writer at a time, from the group's largest

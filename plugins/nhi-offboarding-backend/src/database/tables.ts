@@ -264,7 +264,8 @@ export function anchorToRow(anchor: TrustAnchor): AnchorRow {
  * What tells whether a retirement can have changed since it was last read:
  * every column of its row but `last_reverified_at` changes with
  * `updated_at`; a claim of a step and the end of an attempt stamp the step
- * with a larger `change_seq`; every other change to a retirement's steps
+ * with a larger `change_seq` (the steps' mark: database/dbUtil.ts
+ * STAMPS_MARK); every other change to a retirement's steps
  * appends evidence in the same transaction. See service/RetirementReads.ts.
  */
 export interface RetirementMarks {
@@ -274,8 +275,8 @@ export interface RetirementMarks {
   lastReverifiedAt: string | null;
   /** Sequence number of its newest evidence record (0 when none). */
   evidenceHead: number;
-  /** The largest `change_seq` of its steps (0 when none). */
-  stepChange: number;
+  /** Its steps' change mark (`count:sum` of their `change_seq`). */
+  stepChange: string;
 }
 
 /** The columns a marks query selects besides the row's own. */
@@ -297,7 +298,7 @@ export function marksFromRow(
     updatedAt: row.updated_at,
     lastReverifiedAt: row.last_reverified_at ?? null,
     evidenceHead: Number(row.mark_evidence_head ?? 0),
-    stepChange: Number(row.mark_step_change ?? 0),
+    stepChange: String(row.mark_step_change ?? '0:0'),
   };
 }
 

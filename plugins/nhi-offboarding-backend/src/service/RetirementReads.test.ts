@@ -2,6 +2,7 @@ import { randomUUID } from 'crypto';
 import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
 import { RetirementStore } from '../database/RetirementStore';
 import { applyDatabaseMigrations } from '../database/migrations';
+import { nextStepChange } from '../database/dbUtil';
 import { RetirementReads } from './RetirementReads';
 import {
   createTestRetirement,
@@ -323,3 +324,36 @@ describe.each(databases.eachSupportedId())(
     });
   },
 );
+
+// Only PostgreSQL runs writers side by side; SQLite's single writer commits
+// stamps in the order it takes them.
+describe('RetirementReads on POSTGRES_15 with writers committing out of order', () => {
+  it('shows a step stamped before another but committed after it', async () => {
+    const databaseId: TestDatabaseId = 'POSTGRES_15';
+    if (!databases.eachSupportedId().some(([id]) => id === databaseId)) {
+      throw new Error('PostgreSQL is needed for this test');
+    }
+    const w = await world(databaseId);
+    const [first, second] = (await w.allSteps()).filter(
+      s => s.status === 'pending',
+    );
+    const stamp = (trx: typeof w.knex, stepId: string, status: string) =>
+      trx('nhi_steps')
+        .where('id', stepId)
+        .update({ status, change_seq: nextStepChange(trx) });
+    // A takes the smaller stamp and commits last (a claim racing the end of
+    // another attempt, say).
+    const a = await w.knex.transaction();
+    await stamp(a, first.id, 'running');
+    await w.knex.transaction(b => stamp(b, second.id, 'running'));
+    const before = await w.allSteps();
+    expect(before.find(s => s.id === first.id)?.status).toBe('pending');
+    expect(before.find(s => s.id === second.id)?.status).toBe('running');
+    await a.commit();
+    const after = await w.allSteps();
+    expect(after.find(s => s.id === first.id)?.status).toBe('running');
+    expect((await w.read()).progress).toEqual(
+      (await w.store.getRetirement(w.id, { withSteps: false }))!.progress,
+    );
+  });
+});

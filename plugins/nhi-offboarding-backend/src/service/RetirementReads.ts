@@ -28,14 +28,16 @@ type StepsQuery = { limit: number; cursor?: string; status?: StepStatus[] };
  * - a full page of evidence (one with a next page): evidence is append-only;
  * - the progress, step pages and list entry of a retirement, under a key
  *   made of its row's `updated_at` and `last_reverified_at` (the one column
- *   a clean re-check changes alone), its newest evidence sequence number and
- *   the largest change stamp of its steps, read with the row in one
- *   statement on every request. Claims and attempt ends stamp the step;
+ *   a clean re-check changes alone), its newest evidence sequence number
+ *   (appended under the row's lock) and its steps' change mark (the count
+ *   and sum of their stamps, dbUtil.ts STAMPS_MARK), read with the row in
+ *   one statement on every request. Claims and attempt ends stamp the step;
  *   every other change to a retirement's steps (retry, exception, attest,
  *   re-verification, release, cancel) appends evidence in the same
- *   transaction, so the key changes with all of them; the two numbers only
- *   grow, so an old key does not come back. This holds across replicas:
- *   the key comes from the database, not from this process.
+ *   transaction, so the key changes with all of them, in whatever order
+ *   side-by-side writers commit; the numbers only grow, so an old key does
+ *   not come back. This holds across replicas: the key comes from the
+ *   database, not from this process.
  */
 export class RetirementReads {
   private readonly entityRefs = new LruCache<string>(50_000);

@@ -3,6 +3,7 @@ import { TestDatabases } from '@backstage/backend-test-utils';
 import type { TrustAnchor } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { RetirementStore } from '../database/RetirementStore';
 import { applyDatabaseMigrations } from '../database/migrations';
+import { nextAnchorChange } from '../database/dbUtil';
 import { createTestRetirement } from '../testing/retirementFixtures';
 import { StoredAnchorTexts } from './StoredAnchorTexts';
 
@@ -146,3 +147,47 @@ describe.each(databases.eachSupportedId())(
     });
   },
 );
+
+// Only PostgreSQL runs writers side by side; SQLite's single writer commits
+// stamps in the order it takes them.
+describe('StoredAnchorTexts on POSTGRES_15 with writers committing out of order', () => {
+  it('shows an anchor stamped before another but committed after it', async () => {
+    if (!databases.eachSupportedId().some(([id]) => id === 'POSTGRES_15')) {
+      throw new Error('PostgreSQL is needed for this test');
+    }
+    const knex = await databases.init('POSTGRES_15');
+    await applyDatabaseMigrations(knex);
+    const store = new RetirementStore(knex);
+    const entityRef = `component:default/race-${randomUUID().slice(0, 8)}`;
+    const { anchors } = await createTestRetirement(store, {
+      entityRef,
+      now,
+      count: 2,
+    });
+    const texts = new StoredAnchorTexts(store);
+    const statuses = async () =>
+      Object.fromEntries(
+        (JSON.parse((await texts.json(entityRef))!).items as TrustAnchor[]).map(
+          a => [a.id, a.status],
+        ),
+      );
+    const revoke = (trx: typeof knex, anchorId: string) =>
+      trx('nhi_anchors')
+        .where('id', anchorId)
+        .update({ status: 'revoked', change_seq: nextAnchorChange(trx) });
+    // Two ends of attempts on the same entity: the first to take its stamp
+    // commits last.
+    const a = await knex.transaction();
+    await revoke(a, anchors[0].id);
+    await knex.transaction(b => revoke(b, anchors[1].id));
+    expect(await statuses()).toEqual({
+      [anchors[0].id]: 'active',
+      [anchors[1].id]: 'revoked',
+    });
+    await a.commit();
+    expect(await statuses()).toEqual({
+      [anchors[0].id]: 'revoked',
+      [anchors[1].id]: 'revoked',
+    });
+  });
+});

@@ -111,6 +111,14 @@ export interface Config {
     residualAccessCacheSeconds?: number;
 
     /**
+     * How long a computed page of the retirement list (the platform page's,
+     * not one entity's) is given to other readers of the same page, in
+     * seconds; 0 reads it on every request. One retirement and an entity's
+     * list of retirements are always read as they are now. Default 2.
+     */
+    retirementListCacheSeconds?: number;
+
+    /**
      * Automatic retirement triggers. Each is off unless enabled; `action`
      * `propose` (default) leaves a proposal the owner confirms or dismisses,
      * `retire` starts the retirement. A trigger seen twice starts one.

@@ -315,6 +315,10 @@ export const nhiOffboardingPlugin = createBackendPlugin({
               (config.getOptionalNumber(
                 'nhiOffboarding.residualAccessCacheSeconds',
               ) ?? 5) * 1000,
+            retirementListCacheMs:
+              (config.getOptionalNumber(
+                'nhiOffboarding.retirementListCacheSeconds',
+              ) ?? 2) * 1000,
             governance,
             reverification,
           }),

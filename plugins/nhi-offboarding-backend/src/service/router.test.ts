@@ -156,8 +156,10 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
           data: {
             nhiOffboarding: {
               engine: { pollIntervalMs: 20, retryBaseDelayMs: 50 },
-              // These tests change anchors and read residual access again.
+              // These tests change anchors and retirements and read residual
+              // access and the list again.
               residualAccessCacheSeconds: 0,
+              retirementListCacheSeconds: 0,
             },
           },
         }),

@@ -80,6 +80,12 @@ export interface RouterOptions {
    * in milliseconds (0: computed on every request). Default 5000.
    */
   residualAccessCacheMs?: number;
+  /**
+   * How long a computed page of the retirement list not filtered to one
+   * entity is given to other readers, in milliseconds (0: computed on every
+   * request). Default 2000.
+   */
+  retirementListCacheMs?: number;
   governance: GovernanceService;
   reverification: ReverificationSweep;
   /** Trigger firings and proposals (routes under /triggers). */
@@ -121,6 +127,7 @@ export async function createRouter(
   } = options;
   const router = Router();
   const reads = new RetirementReads(store);
+  const listPages = new RecentPages(options.retirementListCacheMs ?? 2_000);
   router.use(express.json({ limit: '64kb' }));
   router.use((req, _res, next) => {
     const hasBody =
@@ -303,11 +310,26 @@ export async function createRouter(
       : undefined;
     const owner = query.owner ? parseOwnerRef(query.owner) : undefined;
     if (entityRef) {
+      // An entity's own retirements (its Retire tab): always read now.
       await allow(req, nhiEvidenceReadPermission, entityRef);
-    } else {
-      await allow(req, nhiPlatformReadPermission);
+      sendJson(res, await reads.listJson({ ...query, entityRef, owner }));
+      return;
     }
-    sendJson(res, await reads.listJson({ ...query, entityRef, owner }));
+    await allow(req, nhiPlatformReadPermission);
+    // The platform list is the same for every caller allowed to read it:
+    // readers share a page for a moment instead of each reading the marks of
+    // every retirement on it again (one retirement's own reads stay exact).
+    const key = JSON.stringify([
+      query.limit,
+      query.cursor ?? '',
+      owner ?? '',
+      query.kind?.toLocaleLowerCase('en-US') ?? '',
+      [...(query.status ?? [])].sort(),
+    ]);
+    sendJson(
+      res,
+      await listPages.get(key, () => reads.listJson({ ...query, owner })),
+    );
   });
 
   router.get('/retirements/:id', async (req, res) => {

@@ -114,17 +114,44 @@ describe.each(databases.eachSupportedId())(
         .where('id', second.id)
         .update({ anchor_id: 'anc_gone' });
       await store.startPending(now);
-      await store.requestException({
-        id: 'exc_json',
-        retirementId: id,
-        stepId: third.id,
-        justification: 'Vendor "needs" it\nuntil March',
-        expiresAt: new Date('2026-12-01T00:00:00.000Z'),
-        actor: 'user:default/alice',
-        now,
-      });
+      const request = (excId: string, stepId: string, at: Date) =>
+        store.requestException({
+          id: excId,
+          retirementId: id,
+          stepId,
+          justification: 'Vendor "needs" it\nuntil March',
+          expiresAt: new Date('2026-12-01T00:00:00.000Z'),
+          actor: 'user:default/alice',
+          now: at,
+        });
+      const decide = (stepId: string, approve: boolean) =>
+        store.decideException({
+          retirementId: id,
+          stepId,
+          approve,
+          note: approve ? 'ok "until" March' : 'no',
+          actor: 'user:default/bob',
+          now,
+        });
+      // The third step's first request is rejected and asked again: the
+      // latest is the one shown. The first step's is approved.
+      await request('exc_json', third.id, now);
+      await decide(third.id, false);
+      await request('exc_json_again', third.id, new Date(now.getTime() + 1000));
+      await request('exc_first', first.id, now);
+      await decide(first.id, true);
       const whole = (await store.getRetirement(id, { withSteps: true }))!;
-      expect(whole.steps!.some(s => s.exception)).toBe(true);
+      expect(
+        whole.steps!.find(s => s.id === third.id)?.exception,
+      ).toMatchObject({ id: 'exc_json_again', status: 'requested' });
+      expect(
+        whole.steps!.find(s => s.id === first.id)?.exception,
+      ).toMatchObject({
+        id: 'exc_first',
+        status: 'approved',
+        decidedBy: 'user:default/bob',
+        decisionNote: 'ok "until" March',
+      });
       expect(whole.steps!.some(s => s.anchorId && !s.anchorName)).toBe(true);
       expect(whole.steps!.some(s => !s.anchorId)).toBe(true); // the seal
       const page = await store.listStepsJson(id, { limit: 500 });

@@ -2,14 +2,13 @@ import type { Knex } from 'knex';
 import { InputError } from '@backstage/errors';
 import type {
   EvidencePage,
-  StepException,
   StepStatus,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import {
   EvidenceRow,
-  ExceptionRow,
   evidenceFromRow,
   exceptionFromRow,
+  latestExceptionSql,
   stepJsonRead,
 } from './tables';
 
@@ -50,8 +49,8 @@ export interface StepPageJson {
 
 /**
  * One page of a retirement's steps in stage order (stage, then id), as the
- * API's JSON text: each step with its anchor's name (stepJsonRead); only
- * a step's exception, when it has one, is added here.
+ * API's JSON text: each step with its anchor's name (stepJsonRead) and its
+ * latest exception request, when it has one, added last.
  */
 export async function readStepPageJson(
   db: Knex,
@@ -64,7 +63,9 @@ export async function readStepPageJson(
     .where('s.retirement_id', retirementId)
     .orderBy([{ column: 's.stage' }, { column: 's.id' }])
     .limit(options.limit + 1)
-    .select('s.id', 's.stage', ...read.columns);
+    .select('s.id', 's.stage', ...read.columns, {
+      exception_row: latestExceptionSql(db, 's'),
+    });
   if (options.status?.length) query.whereIn('s.status', options.status);
   if (options.cursor) {
     const after = decodeStepCursor(options.cursor);
@@ -77,29 +78,17 @@ export async function readStepPageJson(
       after.id,
     ]);
   }
-  const rows: { id: string; stage: number | string }[] = await query;
-  const page = rows.slice(0, options.limit).map(row => ({
-    id: row.id,
-    stage: row.stage,
-    json: read.json(row),
-  }));
-  const stepIds = page.map(r => r.id);
-  const exceptionRows = stepIds.length
-    ? await db<ExceptionRow>('nhi_exceptions')
-        .where('retirement_id', retirementId)
-        .whereIn('step_id', stepIds)
-        .orderBy('requested_at', 'asc')
-    : [];
-  // The latest request of a step wins, as in the full read.
-  const exceptions = new Map<string, StepException>();
-  for (const row of exceptionRows) {
-    exceptions.set(row.step_id, exceptionFromRow(row));
-  }
-  const items = page.map(r => {
-    const exception = exceptions.get(r.id);
-    return exception
-      ? `${r.json.slice(0, -1)},"exception":${JSON.stringify(exception)}}`
-      : r.json;
+  const rows: {
+    id: string;
+    stage: number | string;
+    exception_row: string | null;
+  }[] = await query;
+  const page = rows.slice(0, options.limit);
+  const items = page.map(row => {
+    const json = read.json(row);
+    if (!row.exception_row) return json;
+    const exception = exceptionFromRow(JSON.parse(row.exception_row));
+    return `${json.slice(0, -1)},"exception":${JSON.stringify(exception)}}`;
   });
   const last = page[page.length - 1];
   return {

@@ -447,6 +447,35 @@ export function stepJsonRead(db: Knex, step: string, anchor: string): JsonRead {
   };
 }
 
+const EXCEPTION_COLUMNS: ReadonlyArray<keyof ExceptionRow> = [
+  'id',
+  'retirement_id',
+  'step_id',
+  'anchor_id',
+  'justification',
+  'expires_at',
+  'requested_by',
+  'requested_at',
+  'status',
+  'decided_by',
+  'decided_at',
+  'decision_note',
+];
+
+/**
+ * A select expression of a step's latest exception request (or null), as
+ * the JSON text of its ExceptionRow: a scalar subquery on the steps of
+ * `step`, so a page of steps and their exceptions is one statement.
+ */
+export function latestExceptionSql(db: Knex, step: string): Knex.Raw {
+  const row = isPostgres(db)
+    ? 'row_to_json(e)::text'
+    : `json_object(${EXCEPTION_COLUMNS.map(c => `'${c}', e.${c}`).join(', ')})`;
+  return db.raw(
+    `(select ${row} from nhi_exceptions e where e.step_id = ${step}.id order by e.requested_at desc, e.id desc limit 1)`,
+  );
+}
+
 export function exceptionFromRow(row: ExceptionRow): StepException {
   return {
     id: row.id,

@@ -119,6 +119,14 @@ export interface Config {
     retirementListCacheSeconds?: number;
 
     /**
+     * PostgreSQL: send the Retire tab's reads as named prepared statements,
+     * planned once per connection (default true). Set false behind a
+     * connection pooler in transaction mode that cannot keep them (PgBouncer
+     * before 1.21, or later without max_prepared_statements).
+     */
+    preparedStatements?: boolean;
+
+    /**
      * Automatic retirement triggers. Each is off unless enabled; `action`
      * `propose` (default) leaves a proposal the owner confirms or dismisses,
      * `retire` starts the retirement. A trigger seen twice starts one.

@@ -18,6 +18,7 @@ import {
 } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import { applyDatabaseMigrations } from './database/migrations';
 import { tuneDatabase } from './database/tuneDatabase';
+import { disablePreparedStatements } from './database/dbUtil';
 import { RetirementStore } from './database/RetirementStore';
 import { AnchorDiscovery } from './discovery/AnchorDiscovery';
 import { DiscoverySweep } from './discovery/DiscoverySweep';
@@ -101,6 +102,12 @@ export const nhiOffboardingPlugin = createBackendPlugin({
           await applyDatabaseMigrations(db);
         }
         await tuneDatabase(db);
+        if (
+          config.getOptionalBoolean('nhiOffboarding.preparedStatements') ===
+          false
+        ) {
+          disablePreparedStatements(db);
+        }
 
         // Catalog Resources mapped onto a system provider are left to it.
         const systemProviderIds = new Set<string>();

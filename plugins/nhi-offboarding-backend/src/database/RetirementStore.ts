@@ -49,6 +49,7 @@ import {
   newAnchorChange,
   nextAnchorChange,
   nextStepChange,
+  preparedRead,
   STAMPS_MARK,
   inTransaction,
   isPostgres,
@@ -68,6 +69,7 @@ import {
   exceptionFromRow,
   retirementFromRow,
   stepFromRow,
+  MarkColumns,
   MarkedRetirement,
   RetirementMarks,
   markedFromRow,
@@ -197,13 +199,16 @@ export class RetirementStore {
   }
 
   /**
-   * The change mark of an entity's anchors (see stampsMark), or undefined
-   * when none is stored. It changes with every change to them.
+   * The change mark of an entity's anchors (dbUtil.ts STAMPS_MARK), or
+   * undefined when none is stored. It changes with every change to them.
    */
   async anchorsMark(entityRef: string): Promise<string | undefined> {
-    const row = await this.db('nhi_anchors')
-      .where('entity_ref', entityRef)
-      .first(this.db.raw(`${STAMPS_MARK} as mark`));
+    const [row] = await preparedRead<{ mark: string }>(
+      this.db,
+      this.db('nhi_anchors')
+        .where('entity_ref', entityRef)
+        .select(this.db.raw(`${STAMPS_MARK} as mark`)),
+    );
     return row?.mark === undefined || row.mark.startsWith('0:')
       ? undefined
       : row.mark;
@@ -215,10 +220,13 @@ export class RetirementStore {
    */
   async listAnchorsJson(entityRef: string): Promise<string[]> {
     const read = anchorJsonRead(this.db, 'a');
-    const rows = await this.db('nhi_anchors as a')
-      .where('a.entity_ref', entityRef)
-      .orderBy(['a.provider_id', 'a.external_id'])
-      .select(read.columns);
+    const rows = await preparedRead(
+      this.db,
+      this.db('nhi_anchors as a')
+        .where('a.entity_ref', entityRef)
+        .orderBy(['a.provider_id', 'a.external_id'])
+        .select(read.columns),
+    );
     return rows.map(read.json);
   }
 
@@ -438,9 +446,13 @@ export class RetirementStore {
    * two ranges of indexes besides the row.
    */
   async getRetirementMarked(id: string): Promise<MarkedRetirement | undefined> {
-    const [row] = await this.withMarks(
-      this.db('nhi_retirements as r').select('r.*'),
-    ).where('r.id', id);
+    const [row] = await preparedRead<RetirementRow & MarkColumns>(
+      this.db,
+      this.withMarks(this.db('nhi_retirements as r').select('r.*')).where(
+        'r.id',
+        id,
+      ),
+    );
     return row ? markedFromRow(row) : undefined;
   }
 
@@ -501,7 +513,9 @@ export class RetirementStore {
           ),
       );
     }
-    const rows = await query;
+    const rows = await preparedRead<
+      Parameters<typeof marksFromRow>[0] & { created_at: string }
+    >(this.db, query);
     const page = rows.slice(0, filter.limit);
     const last = page[page.length - 1];
     return {
@@ -1552,11 +1566,14 @@ export class RetirementStore {
       status: string;
       outcome: string | null;
       n: number | string;
-    }[] = await this.db('nhi_steps')
-      .whereIn('retirement_id', ids)
-      .select('retirement_id', 'stage', 'status', 'outcome')
-      .count({ n: '*' })
-      .groupBy('retirement_id', 'stage', 'status', 'outcome');
+    }[] = await preparedRead(
+      this.db,
+      this.db('nhi_steps')
+        .whereIn('retirement_id', ids)
+        .select('retirement_id', 'stage', 'status', 'outcome')
+        .count({ n: '*' })
+        .groupBy('retirement_id', 'stage', 'status', 'outcome'),
+    );
     for (const row of rows) {
       const p = map.get(row.retirement_id)!;
       const n = Number(row.n);

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import type { Knex } from 'knex';
 
 export function isPostgres(db: Knex): boolean {
@@ -129,4 +130,49 @@ export function newAnchorChange(db: Knex, entityRef: string): Knex.Raw {
         `(select coalesce(max(change_seq), 0) + 1 from ${table} where ${group} = ?)`,
         [entityRef],
       );
+}
+
+const withoutPrepared = new WeakSet<Knex>();
+
+/**
+ * Makes preparedRead send plain statements on `db`: for a PostgreSQL behind
+ * a pooler that cannot keep named statements across transactions
+ * (config `nhiOffboarding.preparedStatements: false`).
+ */
+export function disablePreparedStatements(db: Knex): void {
+  withoutPrepared.add(db);
+}
+
+/**
+ * Runs one of the Retire tab's reads (the change marks read on every
+ * request; progress, a page of steps or evidence, an entity's anchors on a
+ * miss) as a named prepared statement on PostgreSQL, planned once per
+ * connection instead of on every request: planning the marks cost more than
+ * running them. The name is a hash of the text, so a name always means the
+ * same statement. Not for a transaction (it takes a connection of its own
+ * from the pool). SQLite keeps its prepared statements anyway
+ * (tuneDatabase.ts).
+ */
+export async function preparedRead<T>(
+  db: Knex,
+  query: Knex.QueryBuilder,
+): Promise<T[]> {
+  if (!isPostgres(db) || withoutPrepared.has(db)) return await query;
+  const { sql, bindings } = query.toSQL().toNative();
+  const name = `nhi_${createHash('sha1')
+    .update(sql)
+    .digest('hex')
+    .slice(0, 24)}`;
+  const client = db.client as any;
+  const connection = await client.acquireConnection();
+  try {
+    const result = await connection.query({
+      name,
+      text: sql,
+      values: client.prepBindings(bindings),
+    });
+    return result.rows;
+  } finally {
+    await client.releaseConnection(connection);
+  }
 }

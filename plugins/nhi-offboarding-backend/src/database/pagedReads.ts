@@ -11,6 +11,7 @@ import {
   latestExceptionSql,
   stepJsonRead,
 } from './tables';
+import { preparedRead } from './dbUtil';
 
 /*
  * Page-by-page reads of what grows with a retirement (its steps, its
@@ -78,11 +79,11 @@ export async function readStepPageJson(
       after.id,
     ]);
   }
-  const rows: {
+  const rows = await preparedRead<{
     id: string;
     stage: number | string;
     exception_row: string | null;
-  }[] = await query;
+  }>(db, query);
   const page = rows.slice(0, options.limit);
   const items = page.map(row => {
     const json = read.json(row);
@@ -111,7 +112,7 @@ export async function readEvidencePage(
     .orderBy('seq', 'asc')
     .limit(options.limit + 1);
   if (options.afterSeq !== undefined) query.where('seq', '>', options.afterSeq);
-  const rows = await query;
+  const rows = await preparedRead<EvidenceRow>(db, query);
   const items = rows.slice(0, options.limit).map(evidenceFromRow);
   return {
     items,

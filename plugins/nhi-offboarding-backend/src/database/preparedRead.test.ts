@@ -1,0 +1,54 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { Client } from 'pg';
+import { applyDatabaseMigrations } from './migrations';
+import { RetirementStore } from './RetirementStore';
+import { createTestRetirement } from '../testing/retirementFixtures';
+import { disablePreparedStatements, preparedRead } from './dbUtil';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create({
+  ids: ['SQLITE_3', 'POSTGRES_15'],
+  disableDocker: true,
+});
+
+const now = new Date('2026-11-01T00:00:00Z');
+
+describe.each(databases.eachSupportedId())('preparedRead on %p', databaseId => {
+  it('reads what the query reads; named on PostgreSQL unless turned off', async () => {
+    const knex = await databases.init(databaseId);
+    await applyDatabaseMigrations(knex);
+    const store = new RetirementStore(knex);
+    const entityRef = 'component:default/prepared';
+    await createTestRetirement(store, { entityRef, now, count: 3 });
+    const query = () =>
+      knex('nhi_anchors')
+        .where('entity_ref', entityRef)
+        .orderBy('id')
+        .select('id', 'status', 'change_seq');
+    const sent = jest.spyOn(Client.prototype, 'query');
+    const names = () =>
+      sent.mock.calls
+        .map(([config]) => (config as { name?: string })?.name)
+        .filter(Boolean);
+
+    const expected = await query();
+    expect(expected).toHaveLength(3);
+    sent.mockClear();
+    expect(await preparedRead(knex, query())).toEqual(expected);
+    expect(await preparedRead(knex, query())).toEqual(expected);
+    // Another text is another statement.
+    await preparedRead(knex, query().limit(1));
+    const named = names();
+    const onPostgres = databaseId === 'POSTGRES_15';
+    const aName = expect.stringMatching(/^nhi_[0-9a-f]{24}$/);
+    expect(named).toEqual(onPostgres ? [aName, named[0], aName] : []);
+    expect(new Set(named).size).toBe(onPostgres ? 2 : 0);
+
+    disablePreparedStatements(knex);
+    sent.mockClear();
+    expect(await preparedRead(knex, query())).toEqual(expected);
+    expect(names()).toEqual([]);
+    sent.mockRestore();
+  });
+});

@@ -5,11 +5,10 @@ import {
   startTestBackend,
   TestDatabases,
 } from '@backstage/backend-test-utils';
-import { createBackendModule } from '@backstage/backend-plugin-api';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { nhiOffboardingProvidersExtensionPoint } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import { nhiOffboardingPlugin } from '../plugin';
 import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
+import { providersModule } from '../testing/providersModule';
 
 jest.setTimeout(120_000);
 
@@ -413,18 +412,7 @@ describe.each(databases.eachSupportedId())(
       const backend = await startTestBackend({
         features: [
           nhiOffboardingPlugin,
-          createBackendModule({
-            pluginId: 'nhi-offboarding',
-            moduleId: 'test-system',
-            register(env) {
-              env.registerInit({
-                deps: { providers: nhiOffboardingProvidersExtensionPoint },
-                async init({ providers }) {
-                  providers.addProvider(sys);
-                },
-              });
-            },
-          }),
+          providersModule(sys),
           mockServices.database.factory({ knex }),
           catalogServiceMock.factory({
             entities: [

@@ -5,10 +5,7 @@ import {
   startTestBackend,
   TestDatabases,
 } from '@backstage/backend-test-utils';
-import {
-  BackstageCredentials,
-  createBackendModule,
-} from '@backstage/backend-plugin-api';
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { Entity } from '@backstage/catalog-model';
@@ -17,9 +14,9 @@ import type {
   GovernanceFindings,
   Retirement,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
-import { nhiOffboardingProvidersExtensionPoint } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import { nhiOffboardingPlugin } from '../plugin';
 import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
+import { providersModule } from '../testing/providersModule';
 
 jest.setTimeout(60_000);
 
@@ -137,18 +134,7 @@ describe.each(databases.eachSupportedId())(
       backend = await startTestBackend({
         features: [
           nhiOffboardingPlugin,
-          createBackendModule({
-            pluginId: 'nhi-offboarding',
-            moduleId: 'test-system',
-            register(env) {
-              env.registerInit({
-                deps: { providers: nhiOffboardingProvidersExtensionPoint },
-                async init({ providers }) {
-                  providers.addProvider(sys);
-                },
-              });
-            },
-          }),
+          providersModule(sys),
           mockServices.database.factory({ knex }),
           mockServices.httpAuth.factory({
             defaultCredentials: mockCredentials.none(),

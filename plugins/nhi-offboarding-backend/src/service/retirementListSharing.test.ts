@@ -7,16 +7,15 @@ import {
 } from '@backstage/backend-test-utils';
 import {
   BackstageCredentials,
-  createBackendModule,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { Retirement } from '@nhi-offboarding/plugin-nhi-offboarding-common';
-import { nhiOffboardingProvidersExtensionPoint } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import { nhiOffboardingPlugin } from '../plugin';
 import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
+import { providersModule } from '../testing/providersModule';
 
 jest.setTimeout(60_000);
 
@@ -55,18 +54,7 @@ describe.each(databases.eachSupportedId())(
       const backend = await startTestBackend({
         features: [
           nhiOffboardingPlugin,
-          createBackendModule({
-            pluginId: 'nhi-offboarding',
-            moduleId: 'test-system',
-            register(env) {
-              env.registerInit({
-                deps: { providers: nhiOffboardingProvidersExtensionPoint },
-                async init({ providers }) {
-                  providers.addProvider(sys);
-                },
-              });
-            },
-          }),
+          providersModule(sys),
           mockServices.database.factory({ knex }),
           createServiceFactory({
             service: signalsServiceRef,

@@ -7,7 +7,6 @@ import {
 } from '@backstage/backend-test-utils';
 import {
   BackstageCredentials,
-  createBackendModule,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
@@ -18,9 +17,9 @@ import type {
   EvidenceRecord,
   Retirement,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
-import { nhiOffboardingProvidersExtensionPoint } from '@nhi-offboarding/plugin-nhi-offboarding-node';
 import { nhiOffboardingPlugin } from '../plugin';
 import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
+import { providersModule } from '../testing/providersModule';
 
 jest.setTimeout(60_000);
 
@@ -130,18 +129,7 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     backend = await startTestBackend({
       features: [
         nhiOffboardingPlugin,
-        createBackendModule({
-          pluginId: 'nhi-offboarding',
-          moduleId: 'test-system',
-          register(env) {
-            env.registerInit({
-              deps: { providers: nhiOffboardingProvidersExtensionPoint },
-              async init({ providers }) {
-                providers.addProvider(sys);
-              },
-            });
-          },
-        }),
+        providersModule(sys),
         mockServices.database.factory({ knex }),
         createServiceFactory({
           service: signalsServiceRef,

@@ -172,7 +172,14 @@ export async function preparedRead<T>(
       values: client.prepBindings(bindings),
     });
     return result.rows;
+  } catch (error) {
+    // A column added by a migration (another replica's, during a rolling
+    // deploy) changes what `select *` returns, and PostgreSQL refuses to run
+    // a statement prepared before: plain statements from now on.
+    if ((error as { code?: string }).code !== '0A000') throw error;
+    withoutPrepared.add(db);
   } finally {
     await client.releaseConnection(connection);
   }
+  return await query;
 }

@@ -52,3 +52,38 @@ describe.each(databases.eachSupportedId())('preparedRead on %p', databaseId => {
     sent.mockRestore();
   });
 });
+
+describe('preparedRead on POSTGRES_15 when a migration changes a table', () => {
+  it('falls back to plain statements when a prepared one no longer fits', async () => {
+    if (!databases.eachSupportedId().some(([id]) => id === 'POSTGRES_15')) {
+      throw new Error('PostgreSQL is needed for this test');
+    }
+    const knex = await databases.init('POSTGRES_15');
+    await knex.schema.createTable('prepared_probe', t => {
+      t.integer('id');
+    });
+    await knex('prepared_probe').insert([{ id: 1 }, { id: 2 }]);
+    const read = () =>
+      preparedRead(knex, knex('prepared_probe').select('*').orderBy('id'));
+    // Several connections of the pool get the statement.
+    await Promise.all(Array.from({ length: 5 }, read));
+    await knex.schema.alterTable('prepared_probe', t => {
+      t.string('note');
+    });
+    const sent = jest.spyOn(Client.prototype, 'query');
+    const after = await Promise.all(Array.from({ length: 5 }, read));
+    for (const rows of after) {
+      expect(rows).toEqual([
+        { id: 1, note: null },
+        { id: 2, note: null },
+      ]);
+    }
+    // At least one read met its old statement; from then on, plain ones.
+    sent.mockClear();
+    await read();
+    expect(
+      sent.mock.calls.filter(([c]) => (c as { name?: string })?.name),
+    ).toEqual([]);
+    sent.mockRestore();
+  });
+});

@@ -1537,10 +1537,12 @@ export class RetirementStore {
         ])
       ).map(a => [a.id, a]),
     );
+    // A step's latest request wins, ties by id, as on a page of steps
+    // (latestExceptionSql).
     const exceptions = new Map<string, StepException>();
     for (const row of await this.db<ExceptionRow>('nhi_exceptions')
       .where('retirement_id', retirementId)
-      .orderBy('requested_at', 'asc')) {
+      .orderBy([{ column: 'requested_at' }, { column: 'id' }])) {
       exceptions.set(row.step_id, exceptionFromRow(row));
     }
     return rows.map(r =>

@@ -34,6 +34,7 @@ import {
   StepState,
 } from '../engine/transitions';
 import { EvidenceHead, appendEvidence, readEvidence } from './evidenceLog';
+import { GroupCommit } from './GroupCommit';
 import { readEvidencePage, readStepPageJson, StepPageJson } from './pagedReads';
 import {
   applyReverification,
@@ -803,7 +804,9 @@ export class RetirementStore {
    * Records the end of an attempt, its evidence and what it means for the
    * retirement, in one transaction. Returns false (and writes nothing) when
    * the worker no longer holds the step's lease: another worker took it over
-   * and its result is the one that counts.
+   * and its result is the one that counts. Ends that arrive while others are
+   * being written share the next transaction (GroupCommit): one commit, one
+   * lock statement, one summary and one evidence INSERT for all of them.
    */
   async finishStep(done: StepCompletion): Promise<boolean> {
     const retirementId =
@@ -814,69 +817,98 @@ export class RetirementStore {
           .first('retirement_id')
       )?.retirement_id;
     if (!retirementId) return false;
-    let held = false;
-    await this.mutate(
-      retirementId,
-      'engine',
-      done.now,
-      async (_trx, facts) => {
+    return this.stepEnds.add({ ...done, retirementId });
+  }
+
+  private readonly stepEnds = new GroupCommit<
+    StepCompletion & { retirementId: string },
+    boolean
+  >(batch => this.finishSteps(batch), {
+    // Two batches side by side keep PostgreSQL busy while one commits; a
+    // batch holds its retirements' row locks to its commit, so it is kept
+    // small enough not to stall the API's state changes.
+    maxInFlight: 2,
+    maxBatch: 32,
+  });
+
+  private async finishSteps(
+    batch: (StepCompletion & { retirementId: string })[],
+  ): Promise<boolean[]> {
+    const held: boolean[] = [];
+    const written = await inTransaction(this.db, async trx => {
+      held.length = 0;
+      // The steps' own rows are written before the retirements' row locks
+      // are taken, so the locks are held for the summary, the evidence and
+      // the commit only (PostgreSQL: step ends of one retirement waited for
+      // each other's whole transactions). Only the lease holder writes a
+      // running step, and nobody holding a retirement's lock waits for a
+      // running step's row; the locks are taken in id order, so two batches
+      // cannot deadlock either.
+      for (const done of batch) held.push(await this.endAttempt(trx, done));
+      const changes = new Map<string, RetirementChange>();
+      batch.forEach((done, i) => {
+        if (!held[i]) return;
+        const change = changes.get(done.retirementId) ?? {
+          now: done.now,
+          facts: [],
+        };
+        if (done.now > change.now) change.now = done.now;
         for (const fact of done.evidence ?? []) {
-          facts.push({
+          change.facts.push({
             ...fact,
-            retirementId,
+            retirementId: done.retirementId,
             at: iso(done.now),
           });
         }
-      },
-      {
-        retirementRowUnchanged: true,
-        // The step's own rows are written before the retirement's row lock
-        // is taken, so the lock is held for the summary, the evidence and
-        // the commit only (PostgreSQL: step ends of one retirement waited
-        // for each other's whole transactions). Only the lease holder
-        // writes a running step, and nobody holding the retirement's lock
-        // waits for a running step's row, so the order cannot deadlock.
-        beforeLock: async trx => {
-          const terminal = done.status !== 'pending';
-          // The lease check and the write are one statement: nothing is
-          // written unless this worker still holds the step.
-          const count = await trx('nhi_steps')
-            .where({
-              id: done.stepId,
-              retirement_id: retirementId,
-              lease_owner: done.workerId,
-              status: 'running',
-            })
-            .update({
-              status: done.status,
-              ...(done.outcome !== undefined ? { outcome: done.outcome } : {}),
-              ...(done.lastError !== undefined
-                ? { last_error: done.lastError }
-                : {}),
-              not_before: done.notBefore ? iso(done.notBefore) : null,
-              lease_owner: null,
-              lease_expires_at: null,
-              finished_at: terminal ? iso(done.now) : null,
-              change_seq: nextStepChange(trx),
-            });
-          if (count !== 1) return false;
-          held = true;
-          if (done.anchorPatch) {
-            await trx('nhi_anchors')
-              .whereIn(
-                'id',
-                trx('nhi_steps').where('id', done.stepId).select('anchor_id'),
-              )
-              .update({
-                ...done.anchorPatch,
-                change_seq: nextAnchorChange(trx),
-              });
-          }
-          return true;
-        },
-      },
-    );
+        changes.set(done.retirementId, change);
+      });
+      if (!changes.size) return [];
+      const rows = await lockRetirements(trx, [...changes.keys()]);
+      return this.settle(trx, rows, changes, 'engine');
+    });
+    if (written.length) this.onEvidence(written);
     return held;
+  }
+
+  /**
+   * Writes the end of one attempt if this worker still holds the step (the
+   * lease check and the write are one statement); false when it does not.
+   */
+  private async endAttempt(
+    trx: Knex.Transaction,
+    done: StepCompletion & { retirementId: string },
+  ): Promise<boolean> {
+    const terminal = done.status !== 'pending';
+    const count = await trx('nhi_steps')
+      .where({
+        id: done.stepId,
+        retirement_id: done.retirementId,
+        lease_owner: done.workerId,
+        status: 'running',
+      })
+      .update({
+        status: done.status,
+        ...(done.outcome !== undefined ? { outcome: done.outcome } : {}),
+        ...(done.lastError !== undefined ? { last_error: done.lastError } : {}),
+        not_before: done.notBefore ? iso(done.notBefore) : null,
+        lease_owner: null,
+        lease_expires_at: null,
+        finished_at: terminal ? iso(done.now) : null,
+        change_seq: nextStepChange(trx),
+      });
+    if (count !== 1) return false;
+    if (done.anchorPatch) {
+      await trx('nhi_anchors')
+        .whereIn(
+          'id',
+          trx('nhi_steps').where('id', done.stepId).select('anchor_id'),
+        )
+        .update({
+          ...done.anchorPatch,
+          change_seq: nextAnchorChange(trx),
+        });
+    }
+    return true;
   }
 
   /**
@@ -1422,36 +1454,49 @@ export class RetirementStore {
       facts: EvidenceFacts[],
       retirement: RetirementRow,
     ) => Promise<void>,
-    options: {
-      /** `change` writes no column of the retirement row: skip re-reading it. */
-      retirementRowUnchanged?: boolean;
-      /**
-       * Writes done in the same transaction before the lock is taken; false
-       * means there is nothing to do (the transaction then ends unchanged).
-       */
-      beforeLock?: (trx: Knex.Transaction) => Promise<boolean>;
-    } = {},
   ): Promise<void> {
     const written = await inTransaction(this.db, async trx => {
-      const facts: EvidenceFacts[] = [];
-      if (options.beforeLock && !(await options.beforeLock(trx))) return [];
-      const row = await forUpdate(
-        trx,
-        trx<RetirementRow>('nhi_retirements').where('id', retirementId),
-      ).first();
+      const [row] = await lockRetirements(trx, [retirementId]);
       if (!row) {
         throw new NotFoundError(`No retirement with id ${retirementId}`);
       }
+      const facts: EvidenceFacts[] = [];
       await change(trx, facts, row);
-      const fresh = options.retirementRowUnchanged
-        ? row
-        : (await trx<RetirementRow>('nhi_retirements')
-            .where('id', retirementId)
-            .first())!;
-      const { summary: steps, head } = await summarizeStepsOf(
+      const fresh = (await trx<RetirementRow>('nhi_retirements')
+        .where('id', retirementId)
+        .first())!;
+      return this.settle(
         trx,
-        retirementId,
+        [fresh],
+        new Map([[retirementId, { now, facts }]]),
+        actor,
       );
+    });
+    if (written.length) this.onEvidence(written);
+  }
+
+  /**
+   * After a change to retirements locked by this transaction: lets the
+   * engine's rules move each on (from one summary of all their steps) and
+   * appends the evidence, the change's facts before any status record.
+   */
+  private async settle(
+    trx: Knex.Transaction,
+    retirements: RetirementRow[],
+    changes: Map<string, RetirementChange>,
+    actor: string,
+  ): Promise<EvidenceRecord[]> {
+    const summaries = await summarizeStepsOf(
+      trx,
+      retirements.map(r => r.id),
+    );
+    const facts: EvidenceFacts[] = [];
+    const heads = new Map<string, EvidenceHead | undefined>();
+    for (const fresh of retirements) {
+      const { now, facts: changeFacts } = changes.get(fresh.id)!;
+      const { summary, head } = summaries.get(fresh.id)!;
+      heads.set(fresh.id, head);
+      facts.push(...changeFacts);
       const next = decideTransition(
         {
           status: fresh.status as RetirementStatus,
@@ -1461,34 +1506,32 @@ export class RetirementStore {
           restoring: Boolean(fresh.restoring),
           quarantineUntil: fresh.quarantine_until ?? undefined,
         },
-        steps,
+        summary,
         now,
       );
-      if (next) {
-        await trx('nhi_retirements')
-          .where('id', retirementId)
-          .update({
-            status: next.status,
-            current_stage: next.currentStage,
-            status_reason: next.statusReason ?? null,
-            updated_at: iso(now),
-            ...(next.status === 'cancelled' ? { active_entity_ref: null } : {}),
-          });
-        if (next.status !== fresh.status) {
-          facts.push(
-            statusFact(
-              retirementId,
-              actor,
-              now,
-              next.status,
-              describeStatus(next.status, fresh, next.statusReason),
-            ),
-          );
-        }
+      if (!next) continue;
+      await trx('nhi_retirements')
+        .where('id', fresh.id)
+        .update({
+          status: next.status,
+          current_stage: next.currentStage,
+          status_reason: next.statusReason ?? null,
+          updated_at: iso(now),
+          ...(next.status === 'cancelled' ? { active_entity_ref: null } : {}),
+        });
+      if (next.status !== fresh.status) {
+        facts.push(
+          statusFact(
+            fresh.id,
+            actor,
+            now,
+            next.status,
+            describeStatus(next.status, fresh, next.statusReason),
+          ),
+        );
       }
-      return this.append(trx, facts, new Map([[retirementId, head]]));
-    });
-    if (written.length) this.onEvidence(written);
+    }
+    return this.append(trx, facts, heads);
   }
 
   private append(
@@ -1597,18 +1640,45 @@ export class RetirementStore {
   }
 }
 
+/** What a transaction did to one retirement it locked. */
+interface RetirementChange {
+  /** When (the latest of the change's moments). */
+  now: Date;
+  /** Its evidence, in order. */
+  facts: EvidenceFacts[];
+}
+
 /**
- * The step summary of one retirement and the head of its evidence chain,
- * in one round trip: an aggregate over its open and failed steps (index on
+ * Locks retirement rows for the rest of the transaction, in id order (two
+ * transactions that lock several cannot deadlock), and returns them.
+ */
+async function lockRetirements(
+  trx: Knex.Transaction,
+  ids: string[],
+): Promise<RetirementRow[]> {
+  return forUpdate(
+    trx,
+    trx<RetirementRow>('nhi_retirements').whereIn('id', ids).orderBy('id'),
+  );
+}
+
+/**
+ * The step summary of retirements and the heads of their evidence chains,
+ * in one round trip: an aggregate over their open and failed steps (index on
  * retirement_id, status), so a step's end costs the same in a run of ten
- * steps or of ten thousand, and the newest record (primary key). Read under
- * the retirement's row lock, after the change, right before the append.
+ * steps or of ten thousand, and each chain's newest record (primary key).
+ * Read under the retirements' row locks, after the change, right before the
+ * append.
  */
 async function summarizeStepsOf(
   trx: Knex.Transaction,
-  retirementId: string,
-): Promise<{ summary: StepSummary; head: EvidenceHead | undefined }> {
+  retirementIds: string[],
+): Promise<
+  Map<string, { summary: StepSummary; head: EvidenceHead | undefined }>
+> {
+  const ids = retirementIds.map(() => '?').join(', ');
   const rows: {
+    retirement_id: string;
     status: string;
     n: number | string | null;
     stage: number | string | null;
@@ -1618,50 +1688,55 @@ async function summarizeStepsOf(
   }[] = rowsOf(
     trx,
     await trx.raw(
-      `select status, count(*) as n, min(stage) as stage,
+      `select retirement_id, status, count(*) as n, min(stage) as stage,
               min(last_error) as error, null as seq, null as hash
          from nhi_steps
-        where retirement_id = ?
+        where retirement_id in (${ids})
           and status in ('pending', 'running', 'waiting', 'failed')
-        group by status
+        group by retirement_id, status
        union all
-       select 'head', null, null, null, seq, hash
-         from (select seq, hash from nhi_evidence
-                where retirement_id = ? order by seq desc limit 1) h`,
-      [retirementId, retirementId],
+       select r.id, 'head', null, null, null,
+              (select seq from nhi_evidence e where e.retirement_id = r.id
+                order by seq desc limit 1),
+              (select hash from nhi_evidence e where e.retirement_id = r.id
+                order by seq desc limit 1)
+         from nhi_retirements r
+        where r.id in (${ids})`,
+      [...retirementIds, ...retirementIds],
     ),
   );
-  let open = 0;
-  let lowestOpenStage: number | undefined;
-  let failed = 0;
-  let firstError: string | undefined;
-  let head: EvidenceHead | undefined;
+  const summaries = new Map(
+    retirementIds.map(id => [
+      id,
+      {
+        summary: { open: 0, failed: 0 } as StepSummary,
+        head: undefined as EvidenceHead | undefined,
+      },
+    ]),
+  );
   for (const row of rows) {
+    const of = summaries.get(row.retirement_id)!;
+    const summary = of.summary;
     if (row.status === 'head') {
-      head = { seq: Number(row.seq), hash: row.hash! };
+      if (row.seq !== null) of.head = { seq: Number(row.seq), hash: row.hash! };
       continue;
     }
     const n = Number(row.n);
     if (row.status === 'failed') {
-      failed = n;
-      firstError = row.error ?? undefined;
+      summary.failed = n;
+      summary.firstError = row.error ?? undefined;
     } else {
-      open += n;
+      summary.open += n;
       const stage = Number(row.stage);
-      if (lowestOpenStage === undefined || stage < lowestOpenStage) {
-        lowestOpenStage = stage;
+      if (
+        summary.lowestOpenStage === undefined ||
+        stage < summary.lowestOpenStage
+      ) {
+        summary.lowestOpenStage = stage;
       }
     }
   }
-  return {
-    summary: {
-      open,
-      lowestOpenStage: open ? lowestOpenStage : undefined,
-      failed,
-      firstError,
-    },
-    head,
-  };
+  return summaries;
 }
 
 /** Throws 409 unless the retirement is still active; `why` completes the sentence. */

@@ -49,11 +49,9 @@ function startServer(
     const child = spawn(
       process.execPath,
       [
-        // BENCH_API_CPU_PROF=<dir>: a CPU profile of the server process
-        // (summarise it with lib/profile-summary.mjs).
-        ...(process.env.BENCH_API_CPU_PROF
-          ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_API_CPU_PROF]
-          : []),
+        // BENCH_API_CPU_PROF=<dir>: CPU profiles of the server process, one
+        // per loaded endpoint (its 50-connection window only; see
+        // lib/api-server.ts; summarise with lib/profile-summary.mjs).
         '--require',
         TRANSFORM,
         join(__dirname, 'lib', 'api-server.ts'),
@@ -102,6 +100,11 @@ function startServer(
       reject(new Error(`api-server exited (${code}): ${err.slice(-2000)}`));
     });
   });
+}
+
+/** With BENCH_API_CPU_PROF: starts, or stops and writes, the server's profile. */
+function profileWindow(pid: number): void {
+  if (process.env.BENCH_API_CPU_PROF) process.kill(pid, 'SIGUSR2');
 }
 
 function rssOf(pid: number): number {
@@ -417,7 +420,9 @@ async function main(): Promise<BenchOutput> {
         Math.max(2, Math.round(seconds / 5)),
         1,
       );
+      profileWindow(server.pid);
       const r = await load(server.port, header, path, seconds, connections);
+      profileWindow(server.pid);
       if (catalog) compared.push({ name, p99: r.p99, rps: r.rps, catalog });
       row(
         name,

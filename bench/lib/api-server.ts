@@ -24,6 +24,8 @@ import type { Entity } from '@backstage/catalog-model';
 import { nhiOffboardingPlugin } from '../../plugins/nhi-offboarding-backend/src/plugin';
 import { QueryTimer, dbOf, log, parseArgs, sizeOf } from './common';
 import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import { createBenchDb } from './db';
 import { SCALE, catalogEntities } from './scaleData';
 
@@ -150,10 +152,48 @@ async function main() {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  const profileDir = process.env.BENCH_API_CPU_PROF;
+  if (profileDir) process.on('SIGUSR2', toggleProfile(profileDir));
   // Never outlive the load generator.
   setInterval(() => {
     if (process.ppid === 1) void stop();
   }, 1000).unref();
+}
+
+/**
+ * SIGUSR2 starts a CPU profile, the next one writes it to
+ * `<dir>/window-<n>.cpuprofile`: the load generator profiles one endpoint's
+ * load at a time, without start-up and the catalog's ingestion.
+ */
+function toggleProfile(dir: string): () => void {
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<any>((resolve, reject) =>
+      session.post(method, (error, result) =>
+        error ? reject(error) : resolve(result),
+      ),
+    );
+  let windows = 0;
+  let running: Promise<unknown> | undefined;
+  return () => {
+    if (!running) {
+      running = post('Profiler.enable').then(() => post('Profiler.start'));
+      return;
+    }
+    const started = running;
+    running = undefined;
+    const n = ++windows;
+    void started
+      .then(() => post('Profiler.stop'))
+      .then(({ profile }) =>
+        writeFileSync(
+          join(dir, `window-${n}.cpuprofile`),
+          JSON.stringify(profile),
+        ),
+      )
+      .catch(error => log(`profile window ${n} failed: ${error}`));
+  };
 }
 
 main().catch(error => {

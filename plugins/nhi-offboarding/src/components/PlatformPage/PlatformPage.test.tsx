@@ -215,11 +215,19 @@ describe('PlatformPage', () => {
     const user = userEvent.setup({ delay: null });
     const api = platformApi();
     await render(<PlatformPage />, { api, entity: null });
-    await screen.findByRole('link', { name: 'component:payments-bot' });
-
-    await user.click(
-      screen.getByRole('button', { name: 'Needs attention: 1' }),
+    // Queries are scoped to the tile and to the Retirements section: a role
+    // query over the whole page (charts, four tables) takes about a second
+    // in jsdom.
+    const section = within(
+      await screen.findByRole('region', { name: 'Retirements' }),
     );
+    await section.findByRole('link', { name: 'component:payments-bot' });
+    const needsAttention = () =>
+      within(screen.getByTestId('tile-needs-attention')).getByRole('button', {
+        name: 'Needs attention: 1',
+      });
+
+    await user.click(needsAttention());
     await waitFor(() =>
       expect(api.listRetirements).toHaveBeenLastCalledWith({
         status: 'needs-attention',
@@ -227,11 +235,9 @@ describe('PlatformPage', () => {
         limit: 50,
       }),
     );
-    expect(
-      screen.getByRole('button', { name: 'Needs attention: 1' }),
-    ).toHaveAttribute('aria-pressed', 'true');
+    expect(needsAttention()).toHaveAttribute('aria-pressed', 'true');
 
-    await user.click(screen.getByRole('textbox', { name: 'Owner' }));
+    await user.click(section.getByRole('textbox', { name: 'Owner' }));
     await user.paste('group:default/payments');
     await waitFor(() =>
       expect(api.listRetirements).toHaveBeenLastCalledWith({
@@ -241,20 +247,16 @@ describe('PlatformPage', () => {
       }),
     );
 
-    await user.click(screen.getByRole('button', { name: /Kind/ }));
+    await user.click(section.getByRole('button', { name: /Kind/ }));
+    // The options open in a popover outside the section.
     await user.click(await screen.findByRole('option', { name: 'resource' }));
     await waitFor(() =>
       expect(
-        screen.queryByRole('link', { name: 'component:payments-bot' }),
+        section.queryByRole('link', { name: 'component:payments-bot' }),
       ).not.toBeInTheDocument(),
     );
     expect(
-      within(screen.getByRole('region', { name: 'Retirements' })).getByRole(
-        'link',
-        {
-          name: 'resource:ci-deploy-key',
-        },
-      ),
+      section.getByRole('link', { name: 'resource:ci-deploy-key' }),
     ).toBeInTheDocument();
   });
 

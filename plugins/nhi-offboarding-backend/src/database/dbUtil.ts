@@ -146,18 +146,22 @@ export function disablePreparedStatements(db: Knex): void {
 /**
  * Runs one of the Retire tab's reads (the change marks read on every
  * request; progress, a page of steps or evidence, an entity's anchors on a
- * miss) as a named prepared statement on PostgreSQL, planned once per
- * connection instead of on every request: planning the marks cost more than
- * running them. The name is a hash of the text, so a name always means the
- * same statement. Not for a transaction (it takes a connection of its own
- * from the pool). SQLite keeps its prepared statements anyway
- * (tuneDatabase.ts).
+ * miss) on a connection of its own, without knex's query runner:
+ * - PostgreSQL: as a named prepared statement, planned once per connection
+ *   instead of on every request (planning the marks cost more than running
+ *   them). The name is a hash of the text, so a name always means the same
+ *   statement.
+ * - SQLite: the connection's kept statement (tuneDatabase.ts) run directly;
+ *   knex's runner (events, promise chain, response processing) cost more
+ *   than better-sqlite3 running the marks.
+ * Not for a transaction (it takes a connection of its own from the pool).
  */
 export async function preparedRead<T>(
   db: Knex,
   query: Knex.QueryBuilder,
 ): Promise<T[]> {
-  if (!isPostgres(db) || withoutPrepared.has(db)) return await query;
+  if (withoutPrepared.has(db)) return await query;
+  if (!isPostgres(db)) return sqliteRead<T>(db, query);
   const { sql, bindings } = query.toSQL().toNative();
   const name = `nhi_${createHash('sha1')
     .update(sql)
@@ -182,4 +186,23 @@ export async function preparedRead<T>(
     await client.releaseConnection(connection);
   }
   return await query;
+}
+
+/** better-sqlite3's connection, as far as a read needs it. */
+interface SqliteConnection {
+  prepare(sql: string): { reader: boolean; all(bindings: unknown[]): any[] };
+}
+
+async function sqliteRead<T>(db: Knex, query: Knex.QueryBuilder): Promise<T[]> {
+  const client = db.client as any;
+  if (client.config.client !== 'better-sqlite3') return await query;
+  const { sql, bindings } = query.toSQL();
+  const connection: SqliteConnection = await client.acquireConnection();
+  try {
+    const statement = connection.prepare(sql);
+    if (!statement.reader) throw new Error(`Not a read: ${sql}`);
+    return statement.all(client._formatBindings(bindings)) as T[];
+  } finally {
+    await client.releaseConnection(connection);
+  }
 }

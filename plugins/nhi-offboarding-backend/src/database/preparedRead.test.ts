@@ -15,7 +15,7 @@ const databases = TestDatabases.create({
 const now = new Date('2026-11-01T00:00:00Z');
 
 describe.each(databases.eachSupportedId())('preparedRead on %p', databaseId => {
-  it('reads what the query reads; named on PostgreSQL unless turned off', async () => {
+  it('reads what the query reads, past knex’s runner; named on PostgreSQL; unless turned off', async () => {
     const knex = await databases.init(databaseId);
     await applyDatabaseMigrations(knex);
     const store = new RetirementStore(knex);
@@ -32,23 +32,36 @@ describe.each(databases.eachSupportedId())('preparedRead on %p', databaseId => {
         .map(([config]) => (config as { name?: string })?.name)
         .filter(Boolean);
 
+    const viaKnex: string[] = [];
+    knex.on('query', (q: { sql: string }) => viaKnex.push(q.sql));
+
     const expected = await query();
     expect(expected).toHaveLength(3);
+    // A boolean binding, as knex's runner formats it for each database.
+    const onHold = () =>
+      knex('nhi_retirements').where('legal_hold', false).select('id');
+    const notHeld = await onHold();
+    expect(notHeld).toHaveLength(1);
+    viaKnex.length = 0;
     sent.mockClear();
     expect(await preparedRead(knex, query())).toEqual(expected);
     expect(await preparedRead(knex, query())).toEqual(expected);
+    expect(await preparedRead(knex, onHold())).toEqual(notHeld);
+    expect(viaKnex).toEqual([]);
     // Another text is another statement.
     await preparedRead(knex, query().limit(1));
     const named = names();
     const onPostgres = databaseId === 'POSTGRES_15';
     const aName = expect.stringMatching(/^nhi_[0-9a-f]{24}$/);
-    expect(named).toEqual(onPostgres ? [aName, named[0], aName] : []);
-    expect(new Set(named).size).toBe(onPostgres ? 2 : 0);
+    // The same query twice, the boolean read, another text.
+    expect(named).toEqual(onPostgres ? [aName, named[0], aName, aName] : []);
+    expect(new Set(named).size).toBe(onPostgres ? 3 : 0);
 
     disablePreparedStatements(knex);
     sent.mockClear();
     expect(await preparedRead(knex, query())).toEqual(expected);
     expect(names()).toEqual([]);
+    expect(viaKnex).toHaveLength(1);
     sent.mockRestore();
   });
 });

@@ -864,6 +864,8 @@ export class RetirementStore {
       });
       if (!changes.size) return [];
       const rows = await lockRetirements(trx, [...changes.keys()]);
+      const gone = [...changes.keys()].find(id => !rows.some(r => r.id === id));
+      if (gone) throw new NotFoundError(`No retirement with id ${gone}`);
       return this.settle(trx, rows, changes, 'engine');
     });
     if (written.length) this.onEvidence(written);

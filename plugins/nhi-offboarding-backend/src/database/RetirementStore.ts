@@ -337,6 +337,9 @@ export class RetirementStore {
           id: s.id,
           retirement_id: input.id,
           anchor_id: s.anchorId ?? null,
+          anchor_name: s.anchorName ?? null,
+          anchor_kind: s.anchorKind ?? null,
+          provider_id: s.providerId ?? null,
           stage: s.stage,
           phase: s.phase,
           action: s.action,
@@ -780,7 +783,7 @@ export class RetirementStore {
     return rows.map(row => {
       const anchor = row.anchor_id ? anchors.get(row.anchor_id) : undefined;
       return {
-        step: stepFromRow(row, anchor, undefined),
+        step: stepFromRow(row, undefined),
         anchor,
         retirementId: row.retirement_id,
         firstAttemptAt: row.first_attempt_at ?? now,
@@ -1573,15 +1576,6 @@ export class RetirementStore {
     const rows = await this.db<StepRow>('nhi_steps')
       .where('retirement_id', retirementId)
       .orderBy([{ column: 'stage' }, { column: 'id' }]);
-    const anchors = new Map(
-      (
-        await this.getAnchors([
-          ...new Set(
-            rows.map(r => r.anchor_id).filter((x): x is string => !!x),
-          ),
-        ])
-      ).map(a => [a.id, a]),
-    );
     // A step's latest request wins, ties by id, as on a page of steps
     // (latestExceptionSql).
     const exceptions = new Map<string, StepException>();
@@ -1590,13 +1584,7 @@ export class RetirementStore {
       .orderBy([{ column: 'requested_at' }, { column: 'id' }])) {
       exceptions.set(row.step_id, exceptionFromRow(row));
     }
-    return rows.map(r =>
-      stepFromRow(
-        r,
-        r.anchor_id ? anchors.get(r.anchor_id) : undefined,
-        exceptions.get(r.id),
-      ),
-    );
+    return rows.map(r => stepFromRow(r, exceptions.get(r.id)));
   }
 
   /** Progress counts of retirements, from the steps' covering index. */

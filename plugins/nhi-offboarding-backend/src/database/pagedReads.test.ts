@@ -109,10 +109,15 @@ describe.each(databases.eachSupportedId())(
         finished_at: '2026-11-01T00:00:02.000Z',
         rationale: 'Why: "because" \\ <b>not markup</b>',
       });
-      // A step whose anchor is gone keeps its anchor id, without a name.
-      await knex('nhi_steps')
-        .where('id', second.id)
-        .update({ anchor_id: 'anc_gone' });
+      // A step whose anchor was gone when steps got their anchors' names
+      // (migration ..._api_5_step_anchor_names.js) keeps its anchor id,
+      // without a name, kind or provider.
+      await knex('nhi_steps').where('id', second.id).update({
+        anchor_id: 'anc_gone',
+        anchor_name: null,
+        anchor_kind: null,
+        provider_id: null,
+      });
       await store.startPending(now);
       const request = (excId: string, stepId: string, at: Date) =>
         store.requestException({
@@ -154,6 +159,38 @@ describe.each(databases.eachSupportedId())(
       });
       expect(whole.steps!.some(s => s.anchorId && !s.anchorName)).toBe(true);
       expect(whole.steps!.some(s => !s.anchorId)).toBe(true); // the seal
+      const page = await store.listStepsJson(id, { limit: 500 });
+      expect(page.itemsJson).toBe(JSON.stringify(whole.steps));
+    });
+
+    it('shows a step’s anchor as planned, on a page and in the whole read, after discovery renames it', async () => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      const store = new RetirementStore(knex);
+      const now = new Date('2026-11-01T00:00:00Z');
+      const entityRef = 'component:default/renamed';
+      const { id, anchors } = await createTestRetirement(store, {
+        entityRef,
+        now,
+        count: 2,
+      });
+      await store.upsertAnchors([
+        { ...anchors[0], displayName: 'Renamed key' },
+      ]);
+      expect(
+        (await store.listAnchors(entityRef)).find(a => a.id === anchors[0].id)
+          ?.displayName,
+      ).toBe('Renamed key');
+      const whole = (await store.getRetirement(id, { withSteps: true }))!;
+      const ofFirst = whole.steps!.filter(s => s.anchorId === anchors[0].id);
+      expect(ofFirst.length).toBeGreaterThan(0);
+      for (const step of ofFirst) {
+        expect(step).toMatchObject({
+          anchorName: 'Key 0',
+          anchorKind: 'api-key',
+          providerId: 'sys',
+        });
+      }
       const page = await store.listStepsJson(id, { limit: 500 });
       expect(page.itemsJson).toBe(JSON.stringify(whole.steps));
     });

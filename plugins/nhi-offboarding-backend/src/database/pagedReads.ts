@@ -50,7 +50,7 @@ export interface StepPageJson {
 
 /**
  * One page of a retirement's steps in stage order (stage, then id), as the
- * API's JSON text: each step with its anchor's name (stepJsonRead) and its
+ * API's JSON text: each step with its anchor as planned (stepJsonRead) and its
  * latest exception request, when it has one, added last.
  */
 export async function readStepPageJson(
@@ -58,9 +58,8 @@ export async function readStepPageJson(
   retirementId: string,
   options: { limit: number; cursor?: string; status?: StepStatus[] },
 ): Promise<StepPageJson> {
-  const read = stepJsonRead(db, 's', 'a');
+  const read = stepJsonRead(db, 's');
   const query = db('nhi_steps as s')
-    .leftJoin('nhi_anchors as a', 'a.id', 's.anchor_id')
     .where('s.retirement_id', retirementId)
     .orderBy([{ column: 's.stage' }, { column: 's.id' }])
     .limit(options.limit + 1)

@@ -87,6 +87,10 @@ export interface StepRow {
   first_attempt_at: string | null;
   started_at: string | null;
   finished_at: string | null;
+  /** Its anchor as the plan named it (null: a step without an anchor). */
+  anchor_name?: string | null;
+  anchor_kind?: string | null;
+  provider_id?: string | null;
   /** Stamped by claims and attempt ends (see RetirementMarks). */
   change_seq?: number | string;
 }
@@ -349,54 +353,46 @@ export function retirementFromRow(
 }
 
 /**
- * A step's fields in the API and where they are read from: a column of its
- * row, or a field of its anchor. In the order the API writes them, with the
- * exception last; the one mapping behind stepFromRow and stepJsonRead. A
- * null value is a field left out.
+ * A step's fields in the API and the columns of its row they are read from
+ * (its anchor's name, kind and provider as planned). In the order the API
+ * writes them, with the exception last; the one mapping behind stepFromRow
+ * and stepJsonRead. A null value is a field left out.
  */
-type StepAnchorField = 'displayName' | 'kind' | 'providerId';
-
 const STEP_FIELDS: ReadonlyArray<
   [
     field: keyof RetirementStep,
-    source: { step: keyof StepRow } | { anchor: StepAnchorField },
+    column: keyof StepRow,
     type?: 'boolean' | 'number',
   ]
 > = [
-  ['id', { step: 'id' }],
-  ['retirementId', { step: 'retirement_id' }],
-  ['anchorId', { step: 'anchor_id' }],
-  ['anchorName', { anchor: 'displayName' }],
-  ['anchorKind', { anchor: 'kind' }],
-  ['providerId', { anchor: 'providerId' }],
-  ['stage', { step: 'stage' }, 'number'],
-  ['phase', { step: 'phase' }, 'number'],
-  ['action', { step: 'action' }],
-  ['manual', { step: 'manual' }, 'boolean'],
-  ['afterQuarantine', { step: 'after_quarantine' }, 'boolean'],
-  ['rationale', { step: 'rationale' }],
-  ['status', { step: 'status' }],
-  ['attempts', { step: 'attempts' }, 'number'],
-  ['lastError', { step: 'last_error' }],
-  ['outcome', { step: 'outcome' }],
-  ['notBefore', { step: 'not_before' }],
-  ['startedAt', { step: 'started_at' }],
-  ['finishedAt', { step: 'finished_at' }],
+  ['id', 'id'],
+  ['retirementId', 'retirement_id'],
+  ['anchorId', 'anchor_id'],
+  ['anchorName', 'anchor_name'],
+  ['anchorKind', 'anchor_kind'],
+  ['providerId', 'provider_id'],
+  ['stage', 'stage', 'number'],
+  ['phase', 'phase', 'number'],
+  ['action', 'action'],
+  ['manual', 'manual', 'boolean'],
+  ['afterQuarantine', 'after_quarantine', 'boolean'],
+  ['rationale', 'rationale'],
+  ['status', 'status'],
+  ['attempts', 'attempts', 'number'],
+  ['lastError', 'last_error'],
+  ['outcome', 'outcome'],
+  ['notBefore', 'not_before'],
+  ['startedAt', 'started_at'],
+  ['finishedAt', 'finished_at'],
 ];
-
-/** The column an anchor's API field is read from. */
-function anchorColumn(field: keyof TrustAnchor): keyof AnchorRow {
-  return ANCHOR_FIELDS.find(([f]) => f === field)![1];
-}
 
 export function stepFromRow(
   row: StepRow,
-  anchor: Pick<TrustAnchor, StepAnchorField> | undefined,
   exception: StepException | undefined,
 ): RetirementStep {
   const step: Record<string, unknown> = {};
-  for (const [field, source, type] of STEP_FIELDS) {
-    const value = 'step' in source ? row[source.step] : anchor?.[source.anchor];
+  for (const [field, column, type] of STEP_FIELDS) {
+    const value = row[column];
     if (value === null || value === undefined) continue;
     step[field] = type === 'boolean' ? Boolean(value) : value;
   }
@@ -405,39 +401,22 @@ export function stepFromRow(
 }
 
 /**
- * Step rows of `step` joined to their anchor `anchor`, as their API JSON
- * text without the exception: what JSON.stringify(stepFromRow(row, anchor,
- * undefined)) gives (see JsonRead). The exception, last in a step, is
- * spliced in by the caller.
+ * Step rows of `step` as their API JSON text without the exception: what
+ * JSON.stringify(stepFromRow(row, undefined)) gives (see JsonRead). The
+ * exception, last in a step, is spliced in by the caller.
  */
-export function stepJsonRead(db: Knex, step: string, anchor: string): JsonRead {
+export function stepJsonRead(db: Knex, step: string): JsonRead {
   if (isPostgres(db)) {
-    // The anchor's fields of a step, as `anchor_<field>` (null: no anchor).
-    const fields = STEP_FIELDS.flatMap(([, source]) =>
-      'anchor' in source ? [source.anchor] : [],
-    );
     return {
-      columns: [
-        `${step}.*`,
-        Object.fromEntries(
-          fields.map(f => [`anchor_${f}`, `${anchor}.${anchorColumn(f)}`]),
-        ),
-      ],
-      json: row => {
-        const ofAnchor = Object.fromEntries(
-          fields.map(f => [f, row[`anchor_${f}`]]),
-        ) as Pick<TrustAnchor, StepAnchorField>;
-        return JSON.stringify(stepFromRow(row, ofAnchor, undefined));
-      },
+      columns: [`${step}.*`],
+      json: row => JSON.stringify(stepFromRow(row, undefined)),
     };
   }
   const sql = jsonObjectSql(
     db,
-    STEP_FIELDS.map(([field, source, type]) => [
+    STEP_FIELDS.map(([field, column, type]) => [
       field,
-      'step' in source
-        ? `${step}.${source.step}`
-        : `${anchor}.${anchorColumn(source.anchor)}`,
+      `${step}.${column}`,
       type,
     ]),
   );

@@ -1,0 +1,38 @@
+// @ts-check
+
+/**
+ * A step keeps what the Retire tab shows of its anchor (name, kind,
+ * provider) as the plan named it, so a page of steps is read from the steps
+ * alone: joining each step to its anchor meant one lookup by id per step in
+ * a table of a million anchors on every page not yet kept in memory. The
+ * name is the one planned, as the evidence records it; a later rename by
+ * discovery shows on the entity's anchors, not on a plan already made.
+ *
+ * @param {import('knex').Knex} knex
+ */
+exports.up = async function up(knex) {
+  await knex.schema.alterTable('nhi_steps', table => {
+    table.string('anchor_name', 512).nullable();
+    table.string('anchor_kind', 64).nullable();
+    table.string('provider_id', 128).nullable();
+  });
+  // Steps planned before this migration: as their anchors are named now.
+  for (const [column, from] of [
+    ['anchor_name', 'display_name'],
+    ['anchor_kind', 'kind'],
+    ['provider_id', 'provider_id'],
+  ]) {
+    await knex.raw(
+      `update nhi_steps set ${column} = (select a.${from} from nhi_anchors a where a.id = nhi_steps.anchor_id) where anchor_id is not null`,
+    );
+  }
+};
+
+/** @param {import('knex').Knex} knex */
+exports.down = async function down(knex) {
+  await knex.schema.alterTable('nhi_steps', table => {
+    table.dropColumn('anchor_name');
+    table.dropColumn('anchor_kind');
+    table.dropColumn('provider_id');
+  });
+};

@@ -16,16 +16,16 @@ exports.up = async function up(knex) {
     table.string('anchor_kind', 64).nullable();
     table.string('provider_id', 128).nullable();
   });
-  // Steps planned before this migration: as their anchors are named now.
-  for (const [column, from] of [
-    ['anchor_name', 'display_name'],
-    ['anchor_kind', 'kind'],
-    ['provider_id', 'provider_id'],
-  ]) {
-    await knex.raw(
-      `update nhi_steps set ${column} = (select a.${from} from nhi_anchors a where a.id = nhi_steps.anchor_id) where anchor_id is not null`,
-    );
-  }
+  // Steps planned before this migration: as their anchors are named now
+  // (one pass over the steps; UPDATE … FROM on both databases).
+  await knex.raw(
+    `update nhi_steps
+        set anchor_name = a.display_name,
+            anchor_kind = a.kind,
+            provider_id = a.provider_id
+       from nhi_anchors a
+      where a.id = nhi_steps.anchor_id`,
+  );
 };
 
 /** @param {import('knex').Knex} knex */

@@ -122,7 +122,9 @@ export interface Config {
      * PostgreSQL: send the Retire tab's reads as named prepared statements,
      * planned once per connection (default true). Set false behind a
      * connection pooler in transaction mode that cannot keep them (PgBouncer
-     * before 1.21, or later without max_prepared_statements).
+     * before 1.21, or later without max_prepared_statements). False also
+     * sends those reads through knex's query runner on SQLite (slower, the
+     * same answers).
      */
     preparedStatements?: boolean;
 

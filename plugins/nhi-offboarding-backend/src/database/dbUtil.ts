@@ -135,9 +135,11 @@ export function newAnchorChange(db: Knex, entityRef: string): Knex.Raw {
 const withoutPrepared = new WeakSet<Knex>();
 
 /**
- * Makes preparedRead send plain statements on `db`: for a PostgreSQL behind
- * a pooler that cannot keep named statements across transactions
- * (config `nhiOffboarding.preparedStatements: false`).
+ * Makes preparedRead run its queries through knex like any other: plain
+ * statements for a PostgreSQL behind a pooler that cannot keep named
+ * statements across transactions (config
+ * `nhiOffboarding.preparedStatements: false`; on SQLite it gives up only the
+ * direct path).
  */
 export function disablePreparedStatements(db: Knex): void {
   withoutPrepared.add(db);

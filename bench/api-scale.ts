@@ -118,23 +118,43 @@ function rssOf(pid: number): number {
   }
 }
 
+/**
+ * CPU time (user + system) a process has used, in ms: the server's cost of
+ * a load, steadier than its throughput on a machine shared with other work.
+ * /proc counts clock ticks, 100 a second on Linux (USER_HZ).
+ */
+function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime, stime
+    // are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 async function load(
   port: number,
   header: string,
   path: () => string,
   seconds: number,
   connections: number,
+  headers: Record<string, string> = {},
+  serverPid?: number,
 ) {
   const latencies: number[] = [];
   const codes = new Map<number, number>();
   let bytes = 0;
+  const cpu0 = serverPid ? cpuMsOf(serverPid) : NaN;
   const t0 = performance.now();
   const instance = autocannon({
     url: `http://127.0.0.1:${port}`,
     connections,
     duration: seconds,
     timeout: 60,
-    headers: { authorization: header },
+    headers: { authorization: header, ...headers },
     requests: [
       { method: 'GET', setupRequest: (req: any) => ({ ...req, path: path() }) },
     ],
@@ -154,10 +174,13 @@ async function load(
   );
   const result = await instance;
   const ms = performance.now() - t0;
+  const cpuMs = serverPid ? cpuMsOf(serverPid) - cpu0 : NaN;
   const s = stats(latencies);
   return {
     ...s,
     rps: (latencies.length / ms) * 1000,
+    /** Server CPU per request, µs. */
+    cpuUs: (cpuMs * 1000) / latencies.length,
     codes: [...codes].map(([c, n]) => `${c}x${n}`).join(' '),
     errors: result.errors + result.timeouts,
     meanBytes: latencies.length ? bytes / latencies.length : 0,
@@ -317,7 +340,18 @@ async function main(): Promise<BenchOutput> {
     const pickOf = (ids: string[]) =>
       ids[Math.floor(Math.random() * ids.length)];
     const base = '/api/nhi-offboarding';
-    const endpoints: [string, () => string][] = [
+    // The Retire tab polls a running retirement; its browser sends the ETag
+    // of the answer it holds (If-None-Match) and gets a 304 while nothing
+    // changed. (max-age=0 as a browser revalidating: fetch() would add
+    // no-cache, which asks for the whole answer.)
+    const bigEtag = (
+      await fetch(
+        `http://127.0.0.1:${server.port}/api/nhi-offboarding/retirements/${seeded.bigId}`,
+        { headers: { authorization: header } },
+      )
+    ).headers.get('etag');
+    if (!bigEtag) throw new Error('GET /retirements/{id} sent no ETag');
+    const endpoints: [string, () => string, Record<string, string>?][] = [
       // The yardstick: the catalog's own read of one entity, same process, same run,
       // first, before any endpoint can leave a queue behind.
       [
@@ -341,6 +375,11 @@ async function main(): Promise<BenchOutput> {
       [
         'GET retirement with 501 steps (first page of 50)',
         () => `${base}/retirements/${seeded.bigId}`,
+      ],
+      [
+        'GET it again, unchanged (If-None-Match: 304)',
+        () => `${base}/retirements/${seeded.bigId}`,
+        { 'if-none-match': bigEtag, 'cache-control': 'max-age=0' },
       ],
       // The same read spread over 1,000 other retirements: settled ones
       // (first read of each from the database, then from memory) and
@@ -389,12 +428,12 @@ async function main(): Promise<BenchOutput> {
       }
     }
     // Warm-up: one request each, so the first-request costs stay out.
-    for (const [, p] of endpoints) {
+    for (const [, p, extra] of endpoints) {
       const res = await fetch(`http://127.0.0.1:${server.port}${p()}`, {
-        headers: { authorization: header },
+        headers: { authorization: header, ...extra },
       });
       const body = await res.text();
-      if (res.status !== 200)
+      if (res.status !== (extra?.['if-none-match'] ? 304 : 200))
         throw new Error(`${p()}: ${res.status} ${body.slice(0, 300)}`);
     }
     // Each endpoint against the catalog's read measured just before it: the
@@ -405,13 +444,22 @@ async function main(): Promise<BenchOutput> {
       name: string;
       p99: number;
       rps: number;
-      catalog: { p99: number; rps: number };
+      cpuUs: number;
+      catalog: { p99: number; rps: number; cpuUs: number };
     }[] = [];
-    for (const [name, path] of endpoints) {
+    for (const [name, path, extra] of endpoints) {
       const catalog =
         name === CATALOG_BY_NAME
           ? undefined
-          : await load(server.port, header, catalogPath, seconds, connections);
+          : await load(
+              server.port,
+              header,
+              catalogPath,
+              seconds,
+              connections,
+              {},
+              server.pid,
+            );
       // Unloaded first (1 connection), then the load.
       const one = await load(
         server.port,
@@ -419,11 +467,28 @@ async function main(): Promise<BenchOutput> {
         path,
         Math.max(2, Math.round(seconds / 5)),
         1,
+        extra,
       );
       profileWindow(server.pid);
-      const r = await load(server.port, header, path, seconds, connections);
+      const r = await load(
+        server.port,
+        header,
+        path,
+        seconds,
+        connections,
+        extra,
+        server.pid,
+      );
       profileWindow(server.pid);
-      if (catalog) compared.push({ name, p99: r.p99, rps: r.rps, catalog });
+      if (catalog) {
+        compared.push({
+          name,
+          p99: r.p99,
+          rps: r.rps,
+          cpuUs: r.cpuUs,
+          catalog,
+        });
+      }
       row(
         name,
         `${round(r.p50, 0)} / ${round(r.p95, 0)} / ${round(r.p99, 0)}`,
@@ -432,7 +497,9 @@ async function main(): Promise<BenchOutput> {
           note: `${round(r.rps, 0)} req/s (${round(
             1000 / r.rps,
             1,
-          )} ms of server per request), ${r.n} requests (${r.codes}${
+          )} ms of server per request, ${round(r.cpuUs, 0)} µs of its CPU), ${
+            r.n
+          } requests (${r.codes}${
             r.errors ? `, ${r.errors} errors/timeouts` : ''
           }), ${round(
             r.meanBytes / 1024,
@@ -488,6 +555,22 @@ async function main(): Promise<BenchOutput> {
         .join('; '),
       'ratio',
       { note: 'throughput, each against the catalog just before it' },
+    );
+    row(
+      'server CPU per request / catalog by-name',
+      compared
+        .map(
+          c =>
+            `${c.name.replace(/^GET /, '')} ${round(
+              c.cpuUs / c.catalog.cpuUs,
+              2,
+            )}`,
+        )
+        .join('; '),
+      'ratio',
+      {
+        note: 'CPU time of the server process per request (/proc), each against the catalog just before it: steadier than throughput on a shared machine',
+      },
     );
     await server.stop();
     server = undefined;

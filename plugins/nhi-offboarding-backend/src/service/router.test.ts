@@ -766,6 +766,68 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     }
   });
 
+  it('answers an unchanged retirement or page of steps with 304 to a client that holds it, and a changed one in full', async () => {
+    const [first] = (
+      await request(server)
+        .get(
+          api(
+            '/retirements?status=completed&entityRef=component:default/payments-api',
+          ),
+        )
+        .set(as(PLATFORM))
+    ).body.items;
+    const base = api(`/retirements/${first.id}`);
+    const get = (path: string, user: string, etag?: string) =>
+      request(server)
+        .get(path)
+        .set({ ...as(user), ...(etag ? { 'If-None-Match': etag } : {}) });
+    const full = await get(base, OTHER);
+    expect(full.status).toBe(200);
+    expect(full.headers['cache-control']).toBe('private, no-cache');
+    const tag = full.headers.etag;
+    expect(tag).toMatch(/^W\/"[\w-]+"$/);
+    // The same version: nothing sent, for any reader allowed to read it.
+    const same = await get(base, OWNER, tag);
+    expect(same.status).toBe(304);
+    expect(same.text).toBeFalsy();
+    expect(same.headers.etag).toBe(tag);
+    // Credentials and permission are checked before the tag.
+    expect(
+      (await request(server).get(base).set({ 'If-None-Match': tag })).status,
+    ).toBe(401);
+    // Another read of the same retirement has a tag of its own.
+    const none = await get(`${base}?steps=none`, OTHER, tag);
+    expect(none.status).toBe(200);
+    expect(none.headers.etag).not.toBe(tag);
+    expect(none.body.steps).toBeUndefined();
+    const page1 = await get(`${base}/steps?limit=1`, OTHER);
+    expect(page1.headers.etag).not.toBe(tag);
+    expect(
+      (await get(`${base}/steps?limit=1`, OTHER, page1.headers.etag)).status,
+    ).toBe(304);
+    const page2 = await get(`${base}/steps?limit=2`, OTHER, page1.headers.etag);
+    expect(page2.status).toBe(200);
+    expect(page2.body.items).toHaveLength(2);
+    // A change to the retirement (a clean re-verification: only its row
+    // changes) gives a new version: the client that holds the old one gets
+    // it in full.
+    const reverified = await request(server)
+      .post(api(`/retirements/${first.id}/reverify`))
+      .set(as(PLATFORM))
+      .send({});
+    expect(reverified.status).toBe(200);
+    const after = await get(base, OTHER, tag);
+    expect(after.status).toBe(200);
+    expect(after.headers.etag).not.toBe(tag);
+    expect(after.body.lastReverifiedAt).toBe(
+      reverified.body.retirement.lastReverifiedAt,
+    );
+    expect(after.body.lastReverifiedAt).not.toBe(full.body.lastReverifiedAt);
+    expect(
+      (await get(`${base}/steps?limit=1`, OTHER, page1.headers.etag)).status,
+    ).toBe(200);
+  });
+
   it('shows tampering with stored evidence on the verify endpoint, and offers no way to change it', async () => {
     const [first] = (
       await request(server)

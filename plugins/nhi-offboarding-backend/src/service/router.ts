@@ -97,6 +97,26 @@ function sendJson(res: express.Response, json: string): void {
   res.type('application/json').send(json);
 }
 
+/**
+ * Sends a read that has an entity tag (RetirementReads.retirementEtag, stepsEtag): 304 without
+ * building it when the client holds that version (If-None-Match), else its
+ * text, built only now. `no-cache`: a browser keeps the answer but asks
+ * again every time (the Retire tab polls a running retirement).
+ */
+async function sendTagged(
+  req: express.Request,
+  res: express.Response,
+  etag: string,
+  build: () => Promise<string>,
+): Promise<void> {
+  res.set({ ETag: etag, 'Cache-Control': 'private, no-cache' });
+  if (req.fresh) {
+    res.status(304).end();
+    return;
+  }
+  sendJson(res, await build());
+}
+
 /** Who did it, as written in the evidence. */
 function actorOf(credentials: BackstageCredentials): string {
   const p = credentials.principal as {
@@ -342,14 +362,19 @@ export async function createRouter(
       res.json(await store.getRetirement(marked.row.id, { withSteps: true }));
       return;
     }
-    sendJson(res, await reads.retirementJson(marked, query.steps));
+    const steps = query.steps;
+    await sendTagged(req, res, reads.retirementEtag(marked, steps), () =>
+      reads.retirementJson(marked, steps),
+    );
   });
 
   router.get('/retirements/:id/steps', async (req, res) => {
     const query = parse(stepsQuery, req.query, 'query');
     const marked = await markedFor(req);
     await allow(req, nhiEvidenceReadPermission, marked.row.entity_ref);
-    sendJson(res, await reads.stepsPageJson(marked, query));
+    await sendTagged(req, res, reads.stepsEtag(marked, query), () =>
+      reads.stepsPageJson(marked, query),
+    );
   });
 
   router.post('/retirements/:id/cancel', async (req, res) => {

@@ -50,6 +50,7 @@ import {
   newAnchorChange,
   nextAnchorChange,
   nextStepChange,
+  compiledRead,
   preparedRead,
   STAMPS_MARK,
   inTransaction,
@@ -147,10 +148,30 @@ const ACTIVE: RetirementStatus[] = [
  * SQLite's single writer, so evidence and state can never disagree.
  */
 export class RetirementStore {
+  /** The reads made on every request, compiled once (dbUtil compiledRead). */
+  private readonly markedRead: (
+    id: string,
+  ) => Promise<(RetirementRow & MarkColumns)[]>;
+  private readonly anchorsMarkRead: (
+    entityRef: string,
+  ) => Promise<{ mark: string }[]>;
+
   constructor(
     private readonly db: Knex,
     private readonly onEvidence: (records: EvidenceRecord[]) => void = () => {},
-  ) {}
+  ) {
+    this.markedRead = compiledRead(db, (id: string) =>
+      this.withMarks(db('nhi_retirements as r').select('r.*')).where(
+        'r.id',
+        id,
+      ),
+    );
+    this.anchorsMarkRead = compiledRead(db, (entityRef: string) =>
+      db('nhi_anchors')
+        .where('entity_ref', entityRef)
+        .select(db.raw(`${STAMPS_MARK} as mark`)),
+    );
+  }
 
   // ---- anchors -----------------------------------------------------------
 
@@ -204,12 +225,7 @@ export class RetirementStore {
    * undefined when none is stored. It changes with every change to them.
    */
   async anchorsMark(entityRef: string): Promise<string | undefined> {
-    const [row] = await preparedRead<{ mark: string }>(
-      this.db,
-      this.db('nhi_anchors')
-        .where('entity_ref', entityRef)
-        .select(this.db.raw(`${STAMPS_MARK} as mark`)),
-    );
+    const [row] = await this.anchorsMarkRead(entityRef);
     return row?.mark === undefined || row.mark.startsWith('0:')
       ? undefined
       : row.mark;
@@ -450,13 +466,7 @@ export class RetirementStore {
    * two ranges of indexes besides the row.
    */
   async getRetirementMarked(id: string): Promise<MarkedRetirement | undefined> {
-    const [row] = await preparedRead<RetirementRow & MarkColumns>(
-      this.db,
-      this.withMarks(this.db('nhi_retirements as r').select('r.*')).where(
-        'r.id',
-        id,
-      ),
-    );
+    const [row] = await this.markedRead(id);
     return row ? markedFromRow(row) : undefined;
   }
 

@@ -163,17 +163,69 @@ export async function preparedRead<T>(
   query: Knex.QueryBuilder,
 ): Promise<T[]> {
   if (withoutPrepared.has(db)) return await query;
-  if (!isPostgres(db)) return sqliteRead<T>(db, query);
-  const { sql, bindings } = query.toSQL().toNative();
-  const name = `nhi_${createHash('sha1')
-    .update(sql)
-    .digest('hex')
-    .slice(0, 24)}`;
+  const { sql, bindings } = isPostgres(db)
+    ? query.toSQL().toNative()
+    : query.toSQL();
+  return runPrepared<T>(db, sql, undefined, bindings, () => query);
+}
+
+/**
+ * A preparedRead whose query is built and compiled to SQL once: `build` is
+ * called here with a placeholder for each argument, each of which must
+ * reach the SQL as a binding unchanged (as `where(column, value)` does);
+ * the returned function runs that SQL with its arguments in their places.
+ * For the reads made on every request (a retirement's or an entity's change
+ * marks): building and compiling the knex query cost about as much as
+ * SQLite running it (bench/README.md).
+ */
+export function compiledRead<A extends string[], T>(
+  db: Knex,
+  build: (...args: A) => Knex.QueryBuilder,
+): (...args: A) => Promise<T[]> {
+  const placeholders = Array.from(
+    { length: build.length },
+    (_, i) => `\u0000nhi-argument-${i}`,
+  ) as A;
+  const query = build(...placeholders);
+  const { sql, bindings } = isPostgres(db)
+    ? query.toSQL().toNative()
+    : query.toSQL();
+  const slots = bindings.map(b => placeholders.indexOf(b as string));
+  if (placeholders.some(p => !bindings.includes(p))) {
+    throw new Error(`compiledRead: an argument is not a binding of ${sql}`);
+  }
+  const name = isPostgres(db) ? statementName(sql) : undefined;
+  return async (...args: A) => {
+    const run = () => build(...args);
+    if (withoutPrepared.has(db)) return await run();
+    const values = bindings.map((b, i) => (slots[i] < 0 ? b : args[slots[i]]));
+    return runPrepared<T>(db, sql, name, values, run);
+  };
+}
+
+/** A statement's name on PostgreSQL: a hash of its text (one name, one text). */
+function statementName(sql: string): string {
+  return `nhi_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * Runs compiled SQL of a read the preparedRead way (`name`: its statement's
+ * name on PostgreSQL, when already known); `plain` is the same read through
+ * knex, for when that way is not open.
+ */
+async function runPrepared<T>(
+  db: Knex,
+  sql: string,
+  name: string | undefined,
+  bindings: readonly unknown[],
+  plain: () => Knex.QueryBuilder,
+): Promise<T[]> {
+  if (!isPostgres(db)) return sqliteRead<T>(db, sql, bindings, plain);
   const client = db.client as any;
   const connection = await client.acquireConnection();
   try {
     const result = await connection.query({
-      name,
+      name: name ?? statementName(sql),
       text: sql,
       values: client.prepBindings(bindings),
     });
@@ -187,7 +239,7 @@ export async function preparedRead<T>(
   } finally {
     await client.releaseConnection(connection);
   }
-  return await query;
+  return await plain();
 }
 
 /** better-sqlite3's connection, as far as a read needs it. */
@@ -195,10 +247,14 @@ interface SqliteConnection {
   prepare(sql: string): { reader: boolean; all(bindings: unknown[]): any[] };
 }
 
-async function sqliteRead<T>(db: Knex, query: Knex.QueryBuilder): Promise<T[]> {
+async function sqliteRead<T>(
+  db: Knex,
+  sql: string,
+  bindings: readonly unknown[],
+  plain: () => Knex.QueryBuilder,
+): Promise<T[]> {
   const client = db.client as any;
-  if (client.config.client !== 'better-sqlite3') return await query;
-  const { sql, bindings } = query.toSQL();
+  if (client.config.client !== 'better-sqlite3') return await plain();
   const connection: SqliteConnection = await client.acquireConnection();
   try {
     const statement = connection.prepare(sql);

@@ -3,7 +3,11 @@ import { Client } from 'pg';
 import { applyDatabaseMigrations } from './migrations';
 import { RetirementStore } from './RetirementStore';
 import { createTestRetirement } from '../testing/retirementFixtures';
-import { disablePreparedStatements, preparedRead } from './dbUtil';
+import {
+  compiledRead,
+  disablePreparedStatements,
+  preparedRead,
+} from './dbUtil';
 
 jest.setTimeout(60_000);
 
@@ -63,6 +67,58 @@ describe.each(databases.eachSupportedId())('preparedRead on %p', databaseId => {
     expect(names()).toEqual([]);
     expect(viaKnex).toHaveLength(1);
     sent.mockRestore();
+  });
+});
+
+describe.each(databases.eachSupportedId())('compiledRead on %p', databaseId => {
+  it('builds the query once and runs it with each call’s arguments in their places; plain when turned off', async () => {
+    const knex = await databases.init(databaseId);
+    await applyDatabaseMigrations(knex);
+    const store = new RetirementStore(knex);
+    const refs = [
+      'component:default/compiled-a',
+      'component:default/compiled-b',
+    ];
+    await createTestRetirement(store, { entityRef: refs[0], now, count: 2 });
+    await createTestRetirement(store, { entityRef: refs[1], now, count: 3 });
+    // Two arguments, one of them used twice, beside a constant binding.
+    const build = jest.fn((entityRef: string, kind: string) =>
+      knex('nhi_anchors')
+        .where('entity_ref', entityRef)
+        .where(q => q.where('kind', kind).orWhere('display_name', kind))
+        .whereNot('status', 'no-such-status')
+        .orderBy('id')
+        .select('id', 'entity_ref', 'kind'),
+    );
+    const read = compiledRead(knex, build);
+    expect(build).toHaveBeenCalledTimes(1);
+    const [{ kind }] = await knex('nhi_anchors')
+      .where('entity_ref', refs[1])
+      .select('kind');
+    const viaKnex: string[] = [];
+    knex.on('query', (q: { sql: string }) => viaKnex.push(q.sql));
+    for (const ref of [...refs, 'component:default/none', refs[0]]) {
+      const expected = await build(ref, kind);
+      viaKnex.length = 0;
+      expect(await read(ref, kind)).toEqual(expected);
+      expect(viaKnex).toEqual([]);
+    }
+    expect((await read(refs[1], kind)).length).toBeGreaterThan(0);
+    expect(await read(refs[1], 'no-such-kind')).toEqual([]);
+    // Built once more for each expected answer above, never for a read.
+    expect(build).toHaveBeenCalledTimes(5);
+
+    // An argument that does not reach the SQL as a binding cannot be compiled.
+    expect(() =>
+      compiledRead(knex, (prefix: string) =>
+        knex('nhi_anchors').where('entity_ref', 'like', `${prefix}%`),
+      ),
+    ).toThrow(/an argument is not a binding/);
+
+    disablePreparedStatements(knex);
+    viaKnex.length = 0;
+    expect(await read(refs[0], kind)).toEqual(await build(refs[0], kind));
+    expect(viaKnex).toHaveLength(2);
   });
 });
 

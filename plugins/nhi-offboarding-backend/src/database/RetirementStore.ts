@@ -133,6 +133,9 @@ export interface RetirementFilter {
   cursor?: string;
 }
 
+/** A row of listRetirementMarks' query. */
+type ListMarksRow = Parameters<typeof marksFromRow>[0] & { created_at: string };
+
 const iso = (d: Date) => d.toISOString();
 const ACTIVE: RetirementStatus[] = [
   'pending',
@@ -155,6 +158,11 @@ export class RetirementStore {
   private readonly anchorsMarkRead: (
     entityRef: string,
   ) => Promise<{ mark: string }[]>;
+  /** An entity's list by limit (readRetirementMarks). */
+  private readonly entityMarksReads = new Map<
+    number,
+    (entityRef: string) => Promise<ListMarksRow[]>
+  >();
 
   constructor(
     private readonly db: Knex,
@@ -493,6 +501,43 @@ export class RetirementStore {
   async listRetirementMarks(
     filter: RetirementFilter,
   ): Promise<{ items: RetirementMarks[]; nextCursor?: string }> {
+    const rows = await this.readRetirementMarks(filter);
+    const page = rows.slice(0, filter.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(marksFromRow),
+      nextCursor:
+        rows.length > filter.limit
+          ? encodeCursor(last.created_at, last.id)
+          : undefined,
+    };
+  }
+
+  /**
+   * The rows of a page of listRetirementMarks. An entity's own list with no
+   * other filter (its Retire tab's, read on every request) runs compiled
+   * once per limit (compiledRead); any other filter is built each time.
+   */
+  private readRetirementMarks(filter: RetirementFilter) {
+    const { entityRef, limit, owner, kind, status, cursor } = filter;
+    if (entityRef && !owner && !kind && !status?.length && !cursor) {
+      let read = this.entityMarksReads.get(limit);
+      if (!read) {
+        read = compiledRead(this.db, (ref: string) =>
+          this.retirementMarksQuery({ entityRef: ref, limit }),
+        );
+        this.entityMarksReads.set(limit, read);
+      }
+      return read(entityRef);
+    }
+    return preparedRead<ListMarksRow>(
+      this.db,
+      this.retirementMarksQuery(filter),
+    );
+  }
+
+  /** The query of a page of listRetirementMarks (one row more than the limit: is there a next page). */
+  private retirementMarksQuery(filter: RetirementFilter): Knex.QueryBuilder {
     const query = this.withMarks(
       this.db('nhi_retirements as r').select(
         'r.id',
@@ -527,18 +572,7 @@ export class RetirementStore {
           ),
       );
     }
-    const rows = await preparedRead<
-      Parameters<typeof marksFromRow>[0] & { created_at: string }
-    >(this.db, query);
-    const page = rows.slice(0, filter.limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(marksFromRow),
-      nextCursor:
-        rows.length > filter.limit
-          ? encodeCursor(last.created_at, last.id)
-          : undefined,
-    };
+    return query;
   }
 
   /** Whole retirement rows by id. */

@@ -2,7 +2,10 @@ import { TestDatabases } from '@backstage/backend-test-utils';
 import type { RetirementStep } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { RetirementStore } from './RetirementStore';
 import { applyDatabaseMigrations } from './migrations';
-import { createTestRetirement } from '../testing/retirementFixtures';
+import {
+  createTestRetirement,
+  markCompleted,
+} from '../testing/retirementFixtures';
 import { canonicalJson, verifyEvidenceChain } from '../evidence';
 
 jest.setTimeout(60_000);
@@ -11,6 +14,82 @@ const databases = TestDatabases.create({
   ids: ['SQLITE_3', 'POSTGRES_15'],
   disableDocker: true,
 });
+
+describe.each(databases.eachSupportedId())(
+  "an entity's own list of retirements on %p",
+  databaseId => {
+    it('reads compiled once per limit, with the answer of the general query, page by page', async () => {
+      const knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      const store = new RetirementStore(knex);
+      const ref = 'component:default/listed';
+      const other = 'component:default/listed-once';
+      const at = (minute: number) => new Date(Date.UTC(2026, 10, 1, 0, minute));
+      // Four of one entity (two created at the same moment: the id orders
+      // them), the last one still active; one of another entity.
+      const ids: string[] = [];
+      for (const minute of [1, 2, 2, 3]) {
+        const { id } = await createTestRetirement(store, {
+          entityRef: ref,
+          now: at(minute),
+          count: 1,
+        });
+        ids.push(id);
+        if (minute < 3) await markCompleted(knex, id, at(minute));
+      }
+      await createTestRetirement(store, {
+        entityRef: other,
+        now: at(4),
+        count: 1,
+      });
+      const build = jest.spyOn(store as any, 'retirementMarksQuery');
+      /** The same list through the general query: a filter that keeps all. */
+      const general = (entityRef: string, limit: number, cursor?: string) =>
+        store.listRetirementMarks({
+          entityRef,
+          limit,
+          cursor,
+          status: ['pending', 'running', 'completed'],
+        });
+      for (const limit of [1, 3, 50]) {
+        const own = await store.listRetirementMarks({ entityRef: ref, limit });
+        expect(own).toEqual(await general(ref, limit));
+        expect(own.items).toHaveLength(Math.min(limit, 4));
+        expect(own.nextCursor === undefined).toBe(limit >= 4);
+      }
+      // Page by page: the first page compiled, the next ones general.
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listRetirementMarks({
+          entityRef: ref,
+          limit: 1,
+          cursor,
+        });
+        seen.push(...page.items.map(m => m.id));
+        cursor = page.nextCursor;
+      } while (cursor && seen.length < 10);
+      const sameMoment = ids.slice(1, 3).sort().reverse();
+      expect(seen).toEqual([ids[3], ...sameMoment, ids[0]]);
+      expect(
+        (await store.listRetirementMarks({ entityRef: other, limit: 1 })).items,
+      ).toHaveLength(1);
+      expect(
+        await store.listRetirementMarks({
+          entityRef: 'component:default/none',
+          limit: 1,
+        }),
+      ).toEqual({ items: [], nextCursor: undefined });
+      // Built once per limit for an entity's own list; every time otherwise.
+      build.mockClear();
+      await store.listRetirementMarks({ entityRef: other, limit: 3 });
+      await store.listRetirementMarks({ entityRef: ref, limit: 50 });
+      expect(build).not.toHaveBeenCalled();
+      await general(ref, 50);
+      expect(build).toHaveBeenCalledTimes(1);
+    });
+  },
+);
 
 describe.each(databases.eachSupportedId())(
   'paged reads of a big retirement on %p',

@@ -12,8 +12,8 @@ import {
   RetirementRow,
   retirementFromRow,
 } from '../database/tables';
-import { createHash, randomBytes } from 'node:crypto';
 import { LruCache } from './LruCache';
+import { etagOfKey } from './entityTags';
 import type { StepPageJson } from '../database/pagedReads';
 import { STEP_PAGE } from './pagingValidation';
 
@@ -88,11 +88,11 @@ export class RetirementReads {
    * neither builds nor hashes the 20-25 KiB it would send.
    */
   retirementEtag(marked: MarkedRetirement, steps: 'none' | 'page'): string {
-    return etagOf(`retirement|${steps}|${versionOf(marked.marks)}`);
+    return etagOfKey(`retirement|${steps}|${versionOf(marked.marks)}`);
   }
 
   stepsEtag(marked: MarkedRetirement, query: StepsQuery): string {
-    return etagOf(`steps|${stepsKey(marked, query)}`);
+    return etagOfKey(`steps|${stepsKey(marked, query)}`);
   }
 
   /** `GET /retirements/{id}` with `steps=none|page`. */
@@ -215,24 +215,11 @@ export class RetirementReads {
   }
 }
 
-const ETAG_SALT = randomBytes(6).toString('base64url');
-
 /** The key of a page of steps: the retirement's version and the query. */
 function stepsKey(marked: MarkedRetirement, query: StepsQuery): string {
   return `${versionOf(marked.marks)}|${query.limit}|${query.cursor ?? ''}|${(
     query.status ?? []
   ).join(',')}`;
-}
-
-/**
- * A weak entity tag of a kept read's key. Salted per process: another
- * version of this code may write other text under the same key.
- */
-function etagOf(key: string): string {
-  const hash = createHash('sha1')
-    .update(`${ETAG_SALT}|${key}`)
-    .digest('base64url');
-  return `W/"${hash}"`;
 }
 
 /** Whether a row read after its marks is still the row they describe. */

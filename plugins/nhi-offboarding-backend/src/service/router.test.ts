@@ -828,6 +828,39 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     ).toBe(200);
   });
 
+  it('answers the platform list and residual access with 304 while the page a client holds is unchanged', async () => {
+    for (const path of ['/retirements?limit=5', '/residual-access?limit=5']) {
+      const full = await request(server).get(api(path)).set(as(PLATFORM));
+      expect(full.status).toBe(200);
+      const tag = full.headers.etag;
+      expect(tag).toMatch(/^W\/"[\w-]+"$/);
+      const same = await request(server)
+        .get(api(path))
+        .set({ ...as(PLATFORM), 'If-None-Match': tag });
+      expect({ path, status: same.status, text: same.text }).toEqual({
+        path,
+        status: 304,
+        text: '',
+      });
+      // Credentials are checked before the tag.
+      expect(
+        (await request(server).get(api(path)).set({ 'If-None-Match': tag }))
+          .status,
+      ).toBe(401);
+    }
+    // Another page of the list is another text, with another tag.
+    const five = await request(server)
+      .get(api('/retirements?limit=5'))
+      .set(as(PLATFORM));
+    expect(five.body.items.length).toBeGreaterThan(1);
+    const one = await request(server)
+      .get(api('/retirements?limit=1'))
+      .set({ ...as(PLATFORM), 'If-None-Match': five.headers.etag });
+    expect(one.status).toBe(200);
+    expect(one.body.items).toHaveLength(1);
+    expect(one.headers.etag).not.toBe(five.headers.etag);
+  });
+
   it('shows tampering with stored evidence on the verify endpoint, and offers no way to change it', async () => {
     const [first] = (
       await request(server)

@@ -62,6 +62,7 @@ import {
 } from './validation';
 import { RetirementReads } from './RetirementReads';
 import { RecentPages } from './RecentPages';
+import { TaggedText, tagged } from './entityTags';
 import { evidenceQuery, retirementQuery, stepsQuery } from './pagingValidation';
 
 export interface RouterOptions {
@@ -98,7 +99,7 @@ function sendJson(res: express.Response, json: string): void {
 }
 
 /**
- * Sends a read that has an entity tag (RetirementReads.retirementEtag, stepsEtag): 304 without
+ * Sends a read that has an entity tag (entityTags.ts): 304 without
  * building it when the client holds that version (If-None-Match), else its
  * text, built only now. `no-cache`: a browser keeps the answer but asks
  * again every time (the Retire tab polls a running retirement).
@@ -115,6 +116,19 @@ async function sendTagged(
     return;
   }
   sendJson(res, await build());
+}
+
+/**
+ * Pages given to every reader allowed to read them for `ttlMs`, each hashed
+ * once for its ETag when computed (express would hash it for every reader).
+ */
+function sharedPages(ttlMs: number): RecentPages<TaggedText> {
+  return new RecentPages<TaggedText>(
+    ttlMs,
+    undefined,
+    undefined,
+    page => page.text.length,
+  );
 }
 
 /** Who did it, as written in the evidence. */
@@ -147,7 +161,7 @@ export async function createRouter(
   } = options;
   const router = Router();
   const reads = new RetirementReads(store);
-  const listPages = new RecentPages(options.retirementListCacheMs ?? 2_000);
+  const listPages = sharedPages(options.retirementListCacheMs ?? 2_000);
   router.use(express.json({ limit: '64kb' }));
   router.use((req, _res, next) => {
     const hasBody =
@@ -346,10 +360,10 @@ export async function createRouter(
       query.kind?.toLocaleLowerCase('en-US') ?? '',
       [...(query.status ?? [])].sort(),
     ]);
-    sendJson(
-      res,
-      await listPages.get(key, () => reads.listJson({ ...query, owner })),
+    const page = await listPages.get(key, () =>
+      reads.listJson({ ...query, owner }).then(tagged),
     );
+    await sendTagged(req, res, page.etag, async () => page.text);
   });
 
   router.get('/retirements/:id', async (req, res) => {
@@ -577,14 +591,14 @@ export async function createRouter(
   // asked with the plugin's own credentials), and it is built from catalog
   // answers up to 30 s old anyway: readers of the platform page share it
   // for a few seconds instead of each scanning the live anchors again.
-  const residualPages = new RecentPages(options.residualAccessCacheMs ?? 5_000);
+  const residualPages = sharedPages(options.residualAccessCacheMs ?? 5_000);
 
   router.get('/residual-access', async (req, res) => {
     const query = parse(residualAccessQuery, req.query, 'query');
     await allow(req, nhiPlatformReadPermission);
-    sendJson(
-      res,
-      await residualPages.get(`${query.limit}|${query.cursor ?? ''}`, () =>
+    const page = await residualPages.get(
+      `${query.limit}|${query.cursor ?? ''}`,
+      () =>
         residualAccessPageJson({
           store,
           catalog: options.catalog,
@@ -593,9 +607,9 @@ export async function createRouter(
           limit: query.limit,
           cursor: query.cursor,
           cache: catalogLookups,
-        }),
-      ),
+        }).then(tagged),
     );
+    await sendTagged(req, res, page.etag, async () => page.text);
   });
 
   router.get('/exceptions', async (req, res) => {

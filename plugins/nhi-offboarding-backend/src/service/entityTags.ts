@@ -1,0 +1,32 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * Entity tags (ETag) the plugin sets itself, so express does not hash the
+ * body of every answer for its own: of a key a text is kept under, or of a
+ * text hashed once when it is kept and given to many readers.
+ */
+
+/** JSON text with its entity tag. */
+export interface TaggedText {
+  text: string;
+  etag: string;
+}
+
+const SALT = randomBytes(6).toString('base64url');
+
+/**
+ * A weak tag of the key a read's text is kept under. Salted per process:
+ * another version of this code may write other text under the same key.
+ */
+export function etagOfKey(key: string): string {
+  return weak(`${SALT}|${key}`);
+}
+
+/** A text with the weak tag of its content. */
+export function tagged(text: string): TaggedText {
+  return { text, etag: weak(text) };
+}
+
+function weak(content: string): string {
+  return `W/"${createHash('sha1').update(content).digest('base64url')}"`;
+}

@@ -519,8 +519,12 @@ export class RetirementStore {
    * once per limit (compiledRead); any other filter is built each time.
    */
   private readRetirementMarks(filter: RetirementFilter) {
-    const { entityRef, limit, owner, kind, status, cursor } = filter;
-    if (entityRef && !owner && !kind && !status?.length && !cursor) {
+    const { entityRef, limit, ...others } = filter;
+    // Any filter beyond the entity (one added later too) takes the general way.
+    const onlyEntity = Object.values(others).every(
+      v => v === undefined || (Array.isArray(v) && v.length === 0),
+    );
+    if (entityRef && onlyEntity) {
       let read = this.entityMarksReads.get(limit);
       if (!read) {
         read = compiledRead(this.db, (ref: string) =>

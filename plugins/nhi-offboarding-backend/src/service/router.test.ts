@@ -18,6 +18,7 @@ import type {
   Retirement,
 } from '@nhi-offboarding/plugin-nhi-offboarding-common';
 import { nhiOffboardingPlugin } from '../plugin';
+import { RetirementStore } from '../database/RetirementStore';
 import { InMemoryCredentialSystem } from '../testing/InMemoryCredentialSystem';
 import { providersModule } from '../testing/providersModule';
 
@@ -859,6 +860,46 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     expect(one.status).toBe(200);
     expect(one.body.items).toHaveLength(1);
     expect(one.headers.etag).not.toBe(five.headers.etag);
+  });
+
+  it('verifies one chain once for the readers who ask together, each answer from a check begun after it asked', async () => {
+    const [first] = (
+      await request(server)
+        .get(api('/retirements?status=completed'))
+        .set(as(PLATFORM))
+    ).body.items;
+    const path = api(`/retirements/${first.id}/evidence/verify`);
+    const verify = RetirementStore.prototype.verifyEvidence;
+    const checks = jest
+      .spyOn(RetirementStore.prototype, 'verifyEvidence')
+      .mockImplementation(async function slowFirst(
+        this: RetirementStore,
+        ...args
+      ) {
+        // The first check is slow, so the other readers ask during it.
+        if (checks.mock.calls.length === 1)
+          await new Promise(resolve => setTimeout(resolve, 300));
+        return verify.apply(this, args);
+      });
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          request(server).get(path).set(as(OWNER)),
+        ),
+      );
+      for (const answer of answers) {
+        expect(answer.status).toBe(200);
+        expect(answer.body).toMatchObject({ valid: true });
+      }
+      // The first reader's check, then one shared by all who came during it.
+      expect(checks).toHaveBeenCalledTimes(2);
+      // A reader without the permission is refused before any check.
+      checks.mockClear();
+      expect((await request(server).get(path)).status).toBe(401);
+      expect(checks).not.toHaveBeenCalled();
+    } finally {
+      checks.mockRestore();
+    }
   });
 
   it('shows tampering with stored evidence on the verify endpoint, and offers no way to change it', async () => {

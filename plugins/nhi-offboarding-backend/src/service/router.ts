@@ -17,6 +17,7 @@ import {
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
 import {
+  EvidenceVerification,
   nhiAnchorsReadPermission,
   nhiEntityRetirePermission,
   nhiEvidenceReadPermission,
@@ -62,6 +63,7 @@ import {
 } from './validation';
 import { RetirementReads } from './RetirementReads';
 import { RecentPages } from './RecentPages';
+import { SharedChecks } from './SharedChecks';
 import { TaggedText, tagged } from './entityTags';
 import { evidenceQuery, retirementQuery, stepsQuery } from './pagingValidation';
 
@@ -578,10 +580,14 @@ export async function createRouter(
     res.json({ items });
   });
 
+  // Readers of one chain share a check that started after they asked
+  // (SharedChecks): the Evidence panel verifies on every refresh.
+  const verifications = new SharedChecks<EvidenceVerification>();
+
   router.get('/retirements/:id/evidence/verify', async (req, res) => {
     const r = await retirementFor(req);
     await allow(req, nhiEvidenceReadPermission, r.entityRef);
-    res.json(await store.verifyEvidence(r.id));
+    res.json(await verifications.run(r.id, () => store.verifyEvidence(r.id)));
   });
 
   // ---- platform views ----------------------------------------------------

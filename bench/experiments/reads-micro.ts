@@ -7,6 +7,14 @@
  */
 import { RetirementStore } from '../../plugins/nhi-offboarding-backend/src/database/RetirementStore';
 import { RetirementReads } from '../../plugins/nhi-offboarding-backend/src/service/RetirementReads';
+import {
+  EvidenceRow,
+  storedEvidenceFromRow,
+} from '../../plugins/nhi-offboarding-backend/src/database/tables';
+import {
+  GENESIS_HASH,
+  verifyEvidenceChainFrom,
+} from '../../plugins/nhi-offboarding-backend/src/evidence';
 import { createBenchDb } from '../lib/db';
 import { dbOf, parseArgs } from '../lib/common';
 import { BIG_REF } from '../lib/scaleData';
@@ -36,6 +44,35 @@ async function main() {
     const ms = (performance.now() - t0) / n;
     console.log(`${label.padEnd(48)} ${ms.toFixed(3)} ms`);
   };
+  // GET .../evidence/verify of the 501-step retirement (503 records) and
+  // its parts: the two reads, and the hashing of the records read.
+  await time('verifyEvidence(big)', () => store.verifyEvidence(big));
+  await time('  stats read (max seq, count)', () =>
+    db
+      .knex('nhi_evidence')
+      .where('retirement_id', big)
+      .max({ head: 'seq' })
+      .count({ n: '*' })
+      .first(),
+  );
+  const pageRead = () =>
+    db
+      .knex<EvidenceRow>('nhi_evidence')
+      .where('retirement_id', big)
+      .whereBetween('seq', [1, 5000])
+      .orderBy('seq', 'asc');
+  await time('  page read (503 rows, knex)', () => pageRead());
+  const rows = await pageRead();
+  await time('  verifyEvidenceChainFrom(503 rows)', async () =>
+    verifyEvidenceChainFrom(rows.map(storedEvidenceFromRow), {
+      count: 0,
+      hash: GENESIS_HASH,
+    }),
+  );
+  if (args.part === 'verify') {
+    await db.dispose();
+    return;
+  }
   await time('marked(big)', () => reads.marked(big));
   const mBig = (await reads.marked(big))!;
   await time('retirementJson(big) cached', () =>

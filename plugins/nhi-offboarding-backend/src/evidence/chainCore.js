@@ -8,7 +8,7 @@
  * run exactly the same code. Node's crypto is the only import.
  */
 
-const { createHash } = require('crypto');
+const crypto = require('crypto');
 
 /** The hash the first record of every chain points back to. */
 const GENESIS_HASH = '0'.repeat(64);
@@ -111,10 +111,16 @@ function hashedText(record, dataText) {
   return `${text}}`;
 }
 
-/** @param {string} text */
-function sha256(text) {
-  return createHash('sha256').update(text).digest('hex');
-}
+/**
+ * Node's one-shot hash where it has one (20.12 and later): a Hash object
+ * per record cost as much as the hashing itself (bench/README.md, benchmark 3).
+ *
+ * @type {(text: string) => string}
+ */
+const sha256 =
+  typeof crypto.hash === 'function'
+    ? text => crypto.hash('sha256', text, 'hex')
+    : text => crypto.createHash('sha256').update(text).digest('hex');
 
 /**
  * SHA-256 over the canonical form of every field except the hash itself.

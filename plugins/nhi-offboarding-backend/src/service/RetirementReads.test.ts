@@ -230,25 +230,28 @@ describe.each(databases.eachSupportedId())(
       for (let i = 0; i < 4; i++) {
         await w.store.setHold(w.id, alice, i % 2 === 0, 'x', now);
       }
-      const full = JSON.parse(
-        await w.reads.evidencePageJson(w.id, { limit: 2 }),
-      );
+      const first = await w.reads.evidencePageJson(w.id, { limit: 2 });
+      expect(first.complete).toBe(true);
+      const full = JSON.parse(first.text);
       expect(full.items).toHaveLength(2);
       expect(full.nextAfterSeq).toBe(full.items[1].seq);
-      expect(
-        JSON.parse(await w.reads.evidencePageJson(w.id, { limit: 2 })),
-      ).toEqual(full);
+      expect(await w.reads.evidencePageJson(w.id, { limit: 2 })).toEqual(first);
       expect(w.evidencePage).toHaveBeenCalledTimes(1);
       const chain = await w.store.getEvidence(w.id);
       const lastSeq = chain[chain.length - 1].seq;
-      const tail = () =>
-        w.reads
-          .evidencePageJson(w.id, { limit: 10, afterSeq: lastSeq - 1 })
-          .then(t => JSON.parse(t));
-      expect((await tail()).items).toHaveLength(1);
+      const tailQuery = { limit: 10, afterSeq: lastSeq - 1 };
+      const tail = () => w.reads.evidencePageJson(w.id, tailQuery);
+      const growing = await tail();
+      expect(growing.complete).toBe(false);
+      expect(JSON.parse(growing.text).items).toHaveLength(1);
       await w.store.setHold(w.id, alice, true, 'y', now);
-      expect((await tail()).items).toHaveLength(2);
+      expect(JSON.parse((await tail()).text).items).toHaveLength(2);
       expect(w.evidencePage).toHaveBeenCalledTimes(3);
+      // A page's tag is its key's: one per retirement, position and size.
+      const tag = w.reads.evidencePageEtag(w.id, { limit: 2 });
+      expect(w.reads.evidencePageEtag(w.id, { limit: 2 })).toBe(tag);
+      expect(w.reads.evidencePageEtag(w.id, { limit: 3 })).not.toBe(tag);
+      expect(w.reads.evidencePageEtag(w.id, tailQuery)).not.toBe(tag);
     });
 
     it('lists retirements with the same answer as the store, from memory until they change', async () => {

@@ -18,6 +18,7 @@ import type { StepPageJson } from '../database/pagedReads';
 import { STEP_PAGE } from './pagingValidation';
 
 type StepsQuery = { limit: number; cursor?: string; status?: StepStatus[] };
+type EvidenceQuery = { limit: number; afterSeq?: number };
 
 /**
  * The Retire tab's reads (a retirement with its progress and first page of
@@ -145,20 +146,33 @@ export class RetirementReads {
     return page;
   }
 
-  /** `GET /retirements/{id}/evidence` (JSON pages): `{ items, nextAfterSeq }`. */
+  /**
+   * The entity tag of a complete page of evidence (one with a next page):
+   * evidence is append-only, so such a page never changes. Only complete
+   * pages carry it (evidencePageJson says which).
+   */
+  evidencePageEtag(id: string, query: EvidenceQuery): string {
+    return etagOfKey(`evidence|${evidenceKey(id, query)}`);
+  }
+
+  /**
+   * `GET /retirements/{id}/evidence` (JSON pages): `{ items, nextAfterSeq }`,
+   * and whether the page is complete.
+   */
   async evidencePageJson(
     id: string,
-    query: { limit: number; afterSeq?: number },
-  ): Promise<string> {
-    const key = `${id}|${query.afterSeq ?? ''}|${query.limit}`;
+    query: EvidenceQuery,
+  ): Promise<{ text: string; complete: boolean }> {
+    const key = evidenceKey(id, query);
     const cached = this.evidencePages.get(key);
-    if (cached) return cached;
+    if (cached) return { text: cached, complete: true };
     const page = await this.store.getEvidencePage(id, query);
     const text = JSON.stringify(page);
     // Only a page with a next page is complete: records are never changed
     // or removed, but the last page still grows.
-    if (page.nextAfterSeq !== undefined) this.evidencePages.set(key, text);
-    return text;
+    const complete = page.nextAfterSeq !== undefined;
+    if (complete) this.evidencePages.set(key, text);
+    return { text, complete };
   }
 
   /** `GET /retirements`: `{ items, nextCursor }`. */
@@ -220,6 +234,11 @@ function stepsKey(marked: MarkedRetirement, query: StepsQuery): string {
   return `${versionOf(marked.marks)}|${query.limit}|${query.cursor ?? ''}|${(
     query.status ?? []
   ).join(',')}`;
+}
+
+/** The key of a page of evidence. */
+function evidenceKey(id: string, query: EvidenceQuery): string {
+  return `${id}|${query.afterSeq ?? ''}|${query.limit}`;
 }
 
 /** Whether a row read after its marks is still the row they describe. */

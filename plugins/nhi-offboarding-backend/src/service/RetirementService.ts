@@ -21,6 +21,7 @@ import type {
 import type { ProviderRegistry } from '../providers/ProviderRegistry';
 import { planRetirement } from '../planning/planRetirement';
 import { StoredAnchorTexts } from './StoredAnchorTexts';
+import type { TaggedRead } from './entityTags';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -49,22 +50,24 @@ export class RetirementService {
   }
 
   /**
-   * Stored anchors as the API's JSON text ({ items, problems }); discovered
-   * first when asked to or when none are stored yet (only then is the
-   * entity loaded). Stored ones come from StoredAnchorTexts.
+   * Stored anchors as the API's JSON text ({ items, problems }), tagged
+   * with their change mark; discovered first when asked to or when none are
+   * stored yet (only then is the entity loaded; no tag of ours). Stored
+   * ones come from StoredAnchorTexts.
    */
-  async anchorsJson(
+  async anchorsRead(
     entityRef: string,
     refresh: boolean,
     loadEntity: () => Promise<Entity>,
-  ): Promise<string> {
+  ): Promise<TaggedRead> {
     if (!refresh) {
-      const stored = await this.storedAnchors.json(entityRef);
+      const stored = await this.storedAnchors.read(entityRef);
       if (stored) return stored;
     }
-    return JSON.stringify(
+    const discovered = JSON.stringify(
       await this.options.discovery.discover(await loadEntity()),
     );
+    return { text: async () => discovered };
   }
 
   /** The dry run: the same plan a retirement would run, nothing started. */

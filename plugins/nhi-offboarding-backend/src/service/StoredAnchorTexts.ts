@@ -1,5 +1,6 @@
 import type { RetirementStore } from '../database/RetirementStore';
 import { LruCache } from './LruCache';
+import { TaggedRead, etagOfKey } from './entityTags';
 
 /**
  * The anchors stored for an entity as the API's JSON text
@@ -21,11 +22,26 @@ export class StoredAnchorTexts {
     this.texts = new LruCache<string>(maxChars, text => text.length);
   }
 
-  /** The text, or undefined when no anchor of the entity is stored. */
-  async json(entityRef: string): Promise<string | undefined> {
+  /**
+   * The stored anchors as a read tagged with the entity's change mark, or
+   * undefined when no anchor of the entity is stored.
+   */
+  async read(entityRef: string): Promise<Required<TaggedRead> | undefined> {
     const mark = await this.store.anchorsMark(entityRef);
     if (mark === undefined) return undefined;
     const key = `${entityRef}|${mark}`;
+    return {
+      etag: etagOfKey(`anchors|${key}`),
+      text: () => this.textOf(entityRef, key),
+    };
+  }
+
+  /** The text, or undefined when no anchor of the entity is stored. */
+  async json(entityRef: string): Promise<string | undefined> {
+    return (await this.read(entityRef))?.text();
+  }
+
+  private async textOf(entityRef: string, key: string): Promise<string> {
     const kept = this.texts.get(key);
     if (kept) return kept;
     // Read after the mark: never older than the mark says.

@@ -12,6 +12,15 @@ export interface TaggedText {
   etag: string;
 }
 
+/**
+ * A read whose tag (when it has one of ours) is known before its text is
+ * built: a client holding that version gets a 304 and nothing is built.
+ */
+export interface TaggedRead {
+  etag?: string;
+  text: () => Promise<string>;
+}
+
 const SALT = randomBytes(6).toString('base64url');
 
 /**

@@ -829,6 +829,115 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     ).toBe(200);
   });
 
+  it('answers a complete page of evidence with 304 to a client that holds it, and tags the growing last page by its content', async () => {
+    const [first] = (
+      await request(server)
+        .get(api('/retirements?status=completed'))
+        .set(as(PLATFORM))
+    ).body.items;
+    const path = api(`/retirements/${first.id}/evidence`);
+    const get = (query: string, etag?: string) =>
+      request(server)
+        .get(`${path}?${query}`)
+        .set({ ...as(OWNER), ...(etag ? { 'If-None-Match': etag } : {}) });
+    const complete = await get('limit=1');
+    expect(complete.status).toBe(200);
+    expect(complete.body.nextAfterSeq).toBe(1);
+    expect(complete.headers['cache-control']).toBe('private, no-cache');
+    const tag = complete.headers.etag;
+    const same = await get('limit=1', tag);
+    expect({ status: same.status, text: same.text }).toEqual({
+      status: 304,
+      text: '',
+    });
+    // Credentials and permission are checked before the tag.
+    expect(
+      (
+        await request(server)
+          .get(`${path}?limit=1`)
+          .set({ 'If-None-Match': tag })
+      ).status,
+    ).toBe(401);
+    // The next page is another page with another tag.
+    const next = await get('limit=1&afterSeq=1', tag);
+    expect(next.status).toBe(200);
+    expect(next.body.items[0].seq).toBe(2);
+    expect(next.headers.etag).not.toBe(tag);
+    // The last page grows: it is tagged by its content, which an appended
+    // record changes. A quarantine waits for its release, so its chain
+    // grows only when the test acts (a legal hold).
+    const created = await request(server)
+      .post(api('/retirements'))
+      .set(as(OWNER))
+      .send({
+        entityRef: 'component:default/payments-api',
+        mode: 'quarantine',
+        quarantineDays: 30,
+        reason: 'evidence pages',
+      });
+    expect(created.status).toBe(201);
+    const quarantined = await waitFor(created.body.id, 'quarantined');
+    const lastPage = (etag?: string) =>
+      request(server)
+        .get(api(`/retirements/${quarantined.id}/evidence?limit=1000`))
+        .set({ ...as(OWNER), ...(etag ? { 'If-None-Match': etag } : {}) });
+    const whole = await lastPage();
+    expect(whole.body.nextAfterSeq).toBeUndefined();
+    const lastTag = whole.headers.etag;
+    expect((await lastPage(lastTag)).status).toBe(304);
+    const hold = await request(server)
+      .post(api(`/retirements/${quarantined.id}/hold`))
+      .set(as(PLATFORM))
+      .send({ reason: 'audit' });
+    expect(hold.status).toBe(200);
+    const grown = await lastPage(lastTag);
+    expect(grown.status).toBe(200);
+    expect(grown.body.items).toHaveLength(whole.body.items.length + 1);
+    expect(grown.headers.etag).not.toBe(lastTag);
+    // Leave payments-api free for the tests that follow.
+    await request(server)
+      .delete(api(`/retirements/${quarantined.id}/hold`))
+      .set(as(PLATFORM))
+      .send({});
+    const cancelled = await request(server)
+      .post(api(`/retirements/${quarantined.id}/cancel`))
+      .set(as(OWNER))
+      .send({ reason: 'test done' });
+    expect(cancelled.status).toBe(200);
+  });
+
+  it("answers an entity's unchanged stored anchors with 304, and changed ones in full", async () => {
+    const path = api('/entities/component/default/payments-api/trust-anchors');
+    const stored = await request(server).get(path).set(as(OWNER));
+    expect(stored.status).toBe(200);
+    const tag = stored.headers.etag;
+    expect(tag).toMatch(/^W\/"[\w-]+"$/);
+    expect(stored.headers['cache-control']).toBe('private, no-cache');
+    const same = await request(server)
+      .get(path)
+      .set({ ...as(OTHER), 'If-None-Match': tag });
+    expect({ status: same.status, text: same.text }).toEqual({
+      status: 304,
+      text: '',
+    });
+    expect(
+      (await request(server).get(path).set({ 'If-None-Match': tag })).status,
+    ).toBe(401);
+    // Discovering again writes the anchors (each write stamps its row):
+    // the stored ones now carry another tag, and the old one gets them all.
+    const refreshed = await request(server)
+      .get(`${path}?refresh=true`)
+      .set({ ...as(OWNER), 'If-None-Match': tag });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.items.length).toBe(stored.body.items.length);
+    const after = await request(server)
+      .get(path)
+      .set({ ...as(OWNER), 'If-None-Match': tag });
+    expect(after.status).toBe(200);
+    expect(after.headers.etag).not.toBe(tag);
+    expect(after.body.items.length).toBe(stored.body.items.length);
+  });
+
   it('answers the platform list and residual access with 304 while the page a client holds is unchanged', async () => {
     for (const path of ['/retirements?limit=5', '/residual-access?limit=5']) {
       const full = await request(server).get(api(path)).set(as(PLATFORM));

@@ -306,12 +306,13 @@ export async function createRouter(
           visibleInCatalog: true,
         },
       );
-      sendJson(
-        res,
-        await service.anchorsJson(entityRef, query.refresh === 'true', () =>
-          discovery.getEntity(entityRef, credentials),
-        ),
+      const anchors = await service.anchorsRead(
+        entityRef,
+        query.refresh === 'true',
+        () => discovery.getEntity(entityRef, credentials),
       );
+      if (anchors.etag) await sendTagged(req, res, anchors.etag, anchors.text);
+      else sendJson(res, await anchors.text());
     },
   );
 
@@ -566,7 +567,20 @@ export async function createRouter(
     const r = await retirementFor(req);
     await allow(req, nhiEvidenceReadPermission, r.entityRef);
     if (query.format === 'json') {
-      sendJson(res, await reads.evidencePageJson(r.id, query));
+      // A complete page never changes: a client holding it gets a 304
+      // without the page being read. The last page still grows; express
+      // tags it by its content.
+      res.set({
+        ETag: reads.evidencePageEtag(r.id, query),
+        'Cache-Control': 'private, no-cache',
+      });
+      if (req.fresh) {
+        res.status(304).end();
+        return;
+      }
+      const page = await reads.evidencePageJson(r.id, query);
+      if (!page.complete) res.removeHeader('ETag');
+      sendJson(res, page.text);
       return;
     }
     const items = await store.getEvidence(r.id);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * Entity tags (ETag) the plugin sets itself, so express does not hash the
@@ -21,7 +21,7 @@ export interface TaggedRead {
   text: () => Promise<string>;
 }
 
-const SALT = randomBytes(6).toString('base64url');
+const SALT = crypto.randomBytes(6).toString('base64url');
 
 /**
  * A weak tag of the key a read's text is kept under. Salted per process:
@@ -36,6 +36,12 @@ export function tagged(text: string): TaggedText {
   return { text, etag: weak(text) };
 }
 
+/** One-shot where Node has it (20.12+): a Hash object per tag costs more. */
+const sha1: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? text => crypto.hash('sha1', text, 'base64url')
+    : text => crypto.createHash('sha1').update(text).digest('base64url');
+
 function weak(content: string): string {
-  return `W/"${createHash('sha1').update(content).digest('base64url')}"`;
+  return `W/"${sha1(content)}"`;
 }

@@ -172,6 +172,21 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
   });
   const api = (path: string) => `/api/nhi-offboarding${path}`;
 
+  /** The newest completed retirement (earlier tests complete several). */
+  async function newestCompleted(): Promise<Retirement> {
+    return (
+      await request(server)
+        .get(api('/retirements?status=completed'))
+        .set(as(PLATFORM))
+    ).body.items[0];
+  }
+
+  /** A GET as `user`, sending `etag` in If-None-Match when given. */
+  const getAs = (path: string, user: string, etag?: string) =>
+    request(server)
+      .get(path)
+      .set({ ...as(user), ...(etag ? { 'If-None-Match': etag } : {}) });
+
   async function waitFor(
     id: string,
     status: Retirement['status'],
@@ -674,11 +689,7 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
   });
 
   it("pages a retirement's steps and evidence, together the same as the whole", async () => {
-    const [first] = (
-      await request(server)
-        .get(api('/retirements?status=completed'))
-        .set(as(PLATFORM))
-    ).body.items;
+    const first = await newestCompleted();
     const base = api(`/retirements/${first.id}`);
     const all: Retirement = (
       await request(server).get(`${base}?steps=all`).set(as(OTHER))
@@ -778,17 +789,13 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
         .set(as(PLATFORM))
     ).body.items;
     const base = api(`/retirements/${first.id}`);
-    const get = (path: string, user: string, etag?: string) =>
-      request(server)
-        .get(path)
-        .set({ ...as(user), ...(etag ? { 'If-None-Match': etag } : {}) });
-    const full = await get(base, OTHER);
+    const full = await getAs(base, OTHER);
     expect(full.status).toBe(200);
     expect(full.headers['cache-control']).toBe('private, no-cache');
     const tag = full.headers.etag;
     expect(tag).toMatch(/^W\/"[\w-]+"$/);
     // The same version: nothing sent, for any reader allowed to read it.
-    const same = await get(base, OWNER, tag);
+    const same = await getAs(base, OWNER, tag);
     expect(same.status).toBe(304);
     expect(same.text).toBeFalsy();
     expect(same.headers.etag).toBe(tag);
@@ -797,16 +804,20 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
       (await request(server).get(base).set({ 'If-None-Match': tag })).status,
     ).toBe(401);
     // Another read of the same retirement has a tag of its own.
-    const none = await get(`${base}?steps=none`, OTHER, tag);
+    const none = await getAs(`${base}?steps=none`, OTHER, tag);
     expect(none.status).toBe(200);
     expect(none.headers.etag).not.toBe(tag);
     expect(none.body.steps).toBeUndefined();
-    const page1 = await get(`${base}/steps?limit=1`, OTHER);
+    const page1 = await getAs(`${base}/steps?limit=1`, OTHER);
     expect(page1.headers.etag).not.toBe(tag);
     expect(
-      (await get(`${base}/steps?limit=1`, OTHER, page1.headers.etag)).status,
+      (await getAs(`${base}/steps?limit=1`, OTHER, page1.headers.etag)).status,
     ).toBe(304);
-    const page2 = await get(`${base}/steps?limit=2`, OTHER, page1.headers.etag);
+    const page2 = await getAs(
+      `${base}/steps?limit=2`,
+      OTHER,
+      page1.headers.etag,
+    );
     expect(page2.status).toBe(200);
     expect(page2.body.items).toHaveLength(2);
     // A change to the retirement (a clean re-verification: only its row
@@ -817,7 +828,7 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
       .set(as(PLATFORM))
       .send({});
     expect(reverified.status).toBe(200);
-    const after = await get(base, OTHER, tag);
+    const after = await getAs(base, OTHER, tag);
     expect(after.status).toBe(200);
     expect(after.headers.etag).not.toBe(tag);
     expect(after.body.lastReverifiedAt).toBe(
@@ -825,21 +836,15 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     );
     expect(after.body.lastReverifiedAt).not.toBe(full.body.lastReverifiedAt);
     expect(
-      (await get(`${base}/steps?limit=1`, OTHER, page1.headers.etag)).status,
+      (await getAs(`${base}/steps?limit=1`, OTHER, page1.headers.etag)).status,
     ).toBe(200);
   });
 
   it('answers a complete page of evidence with 304 to a client that holds it, and tags the growing last page by its content', async () => {
-    const [first] = (
-      await request(server)
-        .get(api('/retirements?status=completed'))
-        .set(as(PLATFORM))
-    ).body.items;
+    const first = await newestCompleted();
     const path = api(`/retirements/${first.id}/evidence`);
     const get = (query: string, etag?: string) =>
-      request(server)
-        .get(`${path}?${query}`)
-        .set({ ...as(OWNER), ...(etag ? { 'If-None-Match': etag } : {}) });
+      getAs(`${path}?${query}`, OWNER, etag);
     const complete = await get('limit=1');
     expect(complete.status).toBe(200);
     expect(complete.body.nextAfterSeq).toBe(1);
@@ -878,9 +883,11 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     expect(created.status).toBe(201);
     const quarantined = await waitFor(created.body.id, 'quarantined');
     const lastPage = (etag?: string) =>
-      request(server)
-        .get(api(`/retirements/${quarantined.id}/evidence?limit=1000`))
-        .set({ ...as(OWNER), ...(etag ? { 'If-None-Match': etag } : {}) });
+      getAs(
+        api(`/retirements/${quarantined.id}/evidence?limit=1000`),
+        OWNER,
+        etag,
+      );
     const whole = await lastPage();
     expect(whole.body.nextAfterSeq).toBeUndefined();
     const lastTag = whole.headers.etag;
@@ -972,11 +979,7 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
   });
 
   it('verifies one chain once for the readers who ask together, each answer from a check begun after it asked', async () => {
-    const [first] = (
-      await request(server)
-        .get(api('/retirements?status=completed'))
-        .set(as(PLATFORM))
-    ).body.items;
+    const first = await newestCompleted();
     const path = api(`/retirements/${first.id}/evidence/verify`);
     const verify = RetirementStore.prototype.verifyEvidence;
     const checks = jest
@@ -1012,11 +1015,7 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
   });
 
   it('shows tampering with stored evidence on the verify endpoint, and offers no way to change it', async () => {
-    const [first] = (
-      await request(server)
-        .get(api('/retirements?status=completed'))
-        .set(as(PLATFORM))
-    ).body.items;
+    const first = await newestCompleted();
     const path = api(`/retirements/${first.id}/evidence`);
     expect(
       (await request(server).get(`${path}/verify`).set(as(OWNER))).body.valid,

@@ -185,10 +185,20 @@ async function main(): Promise<BenchOutput> {
       queries.reset();
       poolWaits.reset();
       const elu0 = performance.eventLoopUtilization();
-      const t0 = performance.now();
+      const woken = performance.now();
       if (rep === 1) engine.start();
       else engine.wake();
-      const deadline = t0 + 15 * 60_000;
+      // From rep 2 the engine is already running: its poll may find this
+      // rep's retirements while they are still being created, so the run
+      // starts at the first provider call if that came first.
+      const t0 = Math.min(woken, provider.firstCallAt ?? woken);
+      if (t0 < woken)
+        log(
+          `rep ${rep}: the engine began ${round(
+            (woken - t0) / 1000,
+          )} s before the setup ended (counted in the wall)`,
+        );
+      const deadline = woken + 15 * 60_000;
       while (ids.some(id => !done.has(id))) {
         if (performance.now() > deadline)
           throw new Error('run did not finish in 15 min');

@@ -52,7 +52,7 @@ import {
   nextStepChange,
   compiledRead,
   preparedRead,
-  STAMPS_MARK,
+  stampsMark,
   inTransaction,
   isPostgres,
   isUniqueViolation,
@@ -157,7 +157,7 @@ export class RetirementStore {
   ) => Promise<(RetirementRow & MarkColumns)[]>;
   private readonly anchorsMarkRead: (
     entityRef: string,
-  ) => Promise<{ mark: string }[]>;
+  ) => Promise<{ mark: string | null }[]>;
   /** An entity's list by limit (readRetirementMarks). */
   private readonly entityMarksReads = new Map<
     number,
@@ -177,7 +177,7 @@ export class RetirementStore {
     this.anchorsMarkRead = compiledRead(db, (entityRef: string) =>
       db('nhi_anchors')
         .where('entity_ref', entityRef)
-        .select(db.raw(`${STAMPS_MARK} as mark`)),
+        .select(db.raw(`${stampsMark(db)} as mark`)),
     );
   }
 
@@ -229,14 +229,12 @@ export class RetirementStore {
   }
 
   /**
-   * The change mark of an entity's anchors (dbUtil.ts STAMPS_MARK), or
+   * The change mark of an entity's anchors (dbUtil.ts stampsMark), or
    * undefined when none is stored. It changes with every change to them.
    */
   async anchorsMark(entityRef: string): Promise<string | undefined> {
     const [row] = await this.anchorsMarkRead(entityRef);
-    return row?.mark === undefined || row.mark.startsWith('0:')
-      ? undefined
-      : row.mark;
+    return !row?.mark || row.mark.startsWith('0:') ? undefined : row.mark;
   }
 
   /**
@@ -596,7 +594,9 @@ export class RetirementStore {
         '(select max(e.seq) from nhi_evidence e where e.retirement_id = r.id) as mark_evidence_head',
       ),
       this.db.raw(
-        `(select ${STAMPS_MARK} from nhi_steps s where s.retirement_id = r.id) as mark_step_change`,
+        `(select ${stampsMark(
+          this.db,
+        )} from nhi_steps s where s.retirement_id = r.id) as mark_step_change`,
       ),
     );
   }

@@ -87,15 +87,26 @@ const ANCHOR_CHANGES: ChangeStamps = {
 };
 
 /**
- * A group's change mark (its rows' count and the sum of their stamps, as
- * text), to select from the stamps' table filtered to one group. Not the
- * largest stamp: on PostgreSQL writers take stamps before they commit, so
- * one may commit a smaller stamp after another committed a larger one, and
- * the largest would not change although a row did. The sum grows with every
- * stamped write, whatever order writers commit in (a new stamp is larger
- * than the one the row had); the count tells a removed row.
+ * A group's change mark, as text, to select from the stamps' table filtered
+ * to one group: null or starting `0:` when the group has no rows. Rows of a group are never removed, except all of them with
+ * their retirement.
+ * - PostgreSQL: its rows' count and the sum of their stamps. Not the
+ *   largest stamp: writers take stamps before they commit, so one may commit
+ *   a smaller stamp after another committed a larger one, and the largest
+ *   would not change although a row did. The sum grows with every stamped
+ *   write, whatever order writers commit in (a new stamp is larger than the
+ *   one the row had); the count tells a removed row.
+ * - SQLite: the largest stamp, one seek of the (group, change_seq) index.
+ *   One writer at a time: stamps are committed in the order they are taken,
+ *   each larger than any its group had, so the largest grows with every
+ *   stamped write. The sum read every row of the group on every request
+ *   (the 501-step retirement: 39 µs against 15 µs for its row and marks).
  */
-export const STAMPS_MARK = `count(*) || ':' || coalesce(sum(change_seq), 0)`;
+export function stampsMark(db: Knex): string {
+  return isPostgres(db)
+    ? `count(*) || ':' || coalesce(sum(change_seq), 0)`
+    : `'max:' || max(change_seq)`; // null for an empty group
+}
 
 /**
  * A change stamp for an UPDATE of the stamps' table: larger than any the

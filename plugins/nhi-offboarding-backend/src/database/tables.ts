@@ -269,7 +269,7 @@ export function anchorToRow(anchor: TrustAnchor): AnchorRow {
  * every column of its row but `last_reverified_at` changes with
  * `updated_at`; a claim of a step and the end of an attempt stamp the step
  * with a larger `change_seq` (the steps' mark: database/dbUtil.ts
- * STAMPS_MARK); every other change to a retirement's steps
+ * stampsMark); every other change to a retirement's steps
  * appends evidence in the same transaction. See service/RetirementReads.ts.
  */
 export interface RetirementMarks {

@@ -31,8 +31,8 @@ type EvidenceQuery = { limit: number; afterSeq?: number };
  * - the progress, step pages and list entry of a retirement, under a key
  *   made of its row's `updated_at` and `last_reverified_at` (the one column
  *   a clean re-check changes alone), its newest evidence sequence number
- *   (appended under the row's lock) and its steps' change mark (the count
- *   and sum of their stamps, dbUtil.ts STAMPS_MARK), read with the row in
+ *   (appended under the row's lock) and its steps' change mark (from their
+ *   stamps, dbUtil.ts stampsMark), read with the row in
  *   one statement on every request. Claims and attempt ends stamp the step;
  *   every other change to a retirement's steps (retry, exception, attest,
  *   re-verification, release, cancel) appends evidence in the same

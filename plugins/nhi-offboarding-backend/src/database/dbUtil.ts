@@ -88,8 +88,8 @@ const ANCHOR_CHANGES: ChangeStamps = {
 
 /**
  * A group's change mark, as text, to select from the stamps' table filtered
- * to one group: null or starting `0:` when the group has no rows. Rows of a group are never removed, except all of them with
- * their retirement.
+ * to one group: null or starting `0:` when the group has no rows. Rows of a
+ * group are never removed, except all of them with their retirement.
  * - PostgreSQL: its rows' count and the sum of their stamps. Not the
  *   largest stamp: writers take stamps before they commit, so one may commit
  *   a smaller stamp after another committed a larger one, and the largest

@@ -16,6 +16,14 @@ const databases = TestDatabases.create({
 
 const now = new Date('2026-11-01T00:00:00Z');
 
+/** An entity's stored anchors as text, or undefined when none is stored. */
+async function textOf(
+  texts: StoredAnchorTexts,
+  entityRef: string,
+): Promise<string | undefined> {
+  return (await texts.read(entityRef))?.text();
+}
+
 describe.each(databases.eachSupportedId())(
   'StoredAnchorTexts on %p',
   databaseId => {
@@ -34,7 +42,7 @@ describe.each(databases.eachSupportedId())(
       const listAnchorsJson = jest.spyOn(store, 'listAnchorsJson');
       /** The text, and what the store reads now, as objects. */
       const read = async () => {
-        const text = (await texts.json(entityRef))!;
+        const text = (await textOf(texts, entityRef))!;
         const truth = JSON.parse(
           JSON.stringify({
             items: await store.listAnchors(entityRef),
@@ -47,11 +55,11 @@ describe.each(databases.eachSupportedId())(
       const statusOf = (items: TrustAnchor[], anchorId: string) =>
         items.find(a => a.id === anchorId)?.status;
 
-      expect(await texts.json('component:default/nothing-stored')).toBe(
+      expect(await textOf(texts, 'component:default/nothing-stored')).toBe(
         undefined,
       );
-      const first = await texts.json(entityRef);
-      expect(await texts.json(entityRef)).toBe(first);
+      const first = await textOf(texts, entityRef);
+      expect(await textOf(texts, entityRef)).toBe(first);
       expect(listAnchorsJson).toHaveBeenCalledTimes(1);
 
       // Discovery writes them again, one renamed.
@@ -104,7 +112,7 @@ describe.each(databases.eachSupportedId())(
       expect(statusOf(await read(), claimed.anchor!.id)).toBe('excepted');
       // Unchanged since: from memory.
       const calls = listAnchorsJson.mock.calls.length;
-      await texts.json(entityRef);
+      await textOf(texts, entityRef);
       expect(listAnchorsJson).toHaveBeenCalledTimes(calls);
     });
 
@@ -122,7 +130,7 @@ describe.each(databases.eachSupportedId())(
       await store.startPending(now);
       const texts = new StoredAnchorTexts(store);
       const statusNow = async () =>
-        JSON.parse((await texts.json(entityRef))!).items[0].status;
+        JSON.parse((await textOf(texts, entityRef))!).items[0].status;
       expect(await statusNow()).toBe('active');
       // The engine leaves an attestation step waiting for its owner.
       const step = await knex('nhi_steps')
@@ -167,9 +175,9 @@ describe('StoredAnchorTexts on POSTGRES_15 with writers committing out of order'
     const texts = new StoredAnchorTexts(store);
     const statuses = async () =>
       Object.fromEntries(
-        (JSON.parse((await texts.json(entityRef))!).items as TrustAnchor[]).map(
-          a => [a.id, a.status],
-        ),
+        (
+          JSON.parse((await textOf(texts, entityRef))!).items as TrustAnchor[]
+        ).map(a => [a.id, a.status]),
       );
     const revoke = (trx: typeof knex, anchorId: string) =>
       trx('nhi_anchors')

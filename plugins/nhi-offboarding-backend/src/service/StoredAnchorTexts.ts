@@ -36,11 +36,6 @@ export class StoredAnchorTexts {
     };
   }
 
-  /** The text, or undefined when no anchor of the entity is stored. */
-  async json(entityRef: string): Promise<string | undefined> {
-    return (await this.read(entityRef))?.text();
-  }
-
   private async textOf(entityRef: string, key: string): Promise<string> {
     const kept = this.texts.get(key);
     if (kept) return kept;

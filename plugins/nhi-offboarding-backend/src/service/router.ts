@@ -101,22 +101,30 @@ function sendJson(res: express.Response, json: string): void {
 }
 
 /**
- * Sends a read that has an entity tag (entityTags.ts): 304 without
- * building it when the client holds that version (If-None-Match), else its
- * text, built only now. `no-cache`: a browser keeps the answer but asks
- * again every time (the Retire tab polls a running retirement).
+ * Sets a read's entity tag (entityTags.ts) and answers 304 when the client
+ * holds that version (If-None-Match); says whether it did. `no-cache`: a
+ * browser keeps the answer but asks again every time (the Retire tab polls
+ * a running retirement).
  */
+function notModified(
+  req: express.Request,
+  res: express.Response,
+  etag: string,
+): boolean {
+  res.set({ ETag: etag, 'Cache-Control': 'private, no-cache' });
+  if (!req.fresh) return false;
+  res.status(304).end();
+  return true;
+}
+
+/** A tagged read: 304 without building it, or its text, built only now. */
 async function sendTagged(
   req: express.Request,
   res: express.Response,
   etag: string,
   build: () => Promise<string>,
 ): Promise<void> {
-  res.set({ ETag: etag, 'Cache-Control': 'private, no-cache' });
-  if (req.fresh) {
-    res.status(304).end();
-    return;
-  }
+  if (notModified(req, res, etag)) return;
   sendJson(res, await build());
 }
 
@@ -570,14 +578,7 @@ export async function createRouter(
       // A complete page never changes: a client holding it gets a 304
       // without the page being read. The last page still grows; express
       // tags it by its content.
-      res.set({
-        ETag: reads.evidencePageEtag(r.id, query),
-        'Cache-Control': 'private, no-cache',
-      });
-      if (req.fresh) {
-        res.status(304).end();
-        return;
-      }
+      if (notModified(req, res, reads.evidencePageEtag(r.id, query))) return;
       const page = await reads.evidencePageJson(r.id, query);
       if (!page.complete) res.removeHeader('ETag');
       sendJson(res, page.text);

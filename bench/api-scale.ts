@@ -136,25 +136,51 @@ function cpuMsOf(pid: number): number {
 }
 
 /**
- * CPU time, in ms, used by every PostgreSQL server process (its backends,
+ * CPU time, in ms, of every PostgreSQL server process by pid (its backends,
  * one per pooled connection, and its background workers): on PostgreSQL a
  * read's cost is split between the server process and these, which share
  * the same two cores. SQLite runs inside the server process.
  */
-function postgresCpuMs(): number {
-  let ms = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
+function postgresCpuMs(): Map<number, number> {
+  const byPid = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (comm !== 'postgres') continue;
-      ms += cpuMsOf(Number(pid));
+      if (comm === 'postgres') byPid.set(Number(entry), cpuMsOf(Number(entry)));
     } catch {
       // the process ended while being read
     }
   }
-  return ms;
+  return byPid;
+}
+
+/**
+ * PostgreSQL's CPU during a load: each process's growth from its first
+ * reading to its last, read every second, so a backend the pool closes
+ * during the load keeps what it used up to its last reading (and one that
+ * began during it counts whole).
+ */
+function meterPostgresCpu(): { stop(): number } {
+  const first = postgresCpuMs();
+  const last = new Map(first);
+  const read = () => {
+    for (const [pid, ms] of postgresCpuMs()) {
+      if (!first.has(pid)) first.set(pid, 0);
+      if (Number.isFinite(ms) && ms >= (last.get(pid) ?? 0)) last.set(pid, ms);
+    }
+  };
+  const timer = setInterval(read, 1000);
+  return {
+    stop() {
+      clearInterval(timer);
+      read();
+      let ms = 0;
+      for (const [pid, end] of last) ms += end - (first.get(pid) ?? 0);
+      return ms;
+    },
+  };
 }
 
 /** The middle value (the mean of the two middle ones for an even count). */
@@ -184,7 +210,7 @@ async function load(
   const codes = new Map<number, number>();
   let bytes = 0;
   const cpu0 = serverPid ? cpuMsOf(serverPid) : NaN;
-  const dbCpu0 = database === 'postgres' ? postgresCpuMs() : NaN;
+  const dbMeter = database === 'postgres' ? meterPostgresCpu() : undefined;
   const t0 = performance.now();
   const instance = autocannon({
     url: `http://127.0.0.1:${port}`,
@@ -212,7 +238,7 @@ async function load(
   const result = await instance;
   const ms = performance.now() - t0;
   const cpuMs = serverPid ? cpuMsOf(serverPid) - cpu0 : NaN;
-  const dbCpuMs = database === 'postgres' ? postgresCpuMs() - dbCpu0 : NaN;
+  const dbCpuMs = dbMeter ? dbMeter.stop() : NaN;
   const s = stats(latencies);
   return {
     ...s,

@@ -63,7 +63,8 @@ export async function readStepPageJson(
     .where('s.retirement_id', retirementId)
     .orderBy([{ column: 's.stage' }, { column: 's.id' }])
     .limit(options.limit + 1)
-    .select('s.id', 's.stage', ...read.columns, {
+    // The cursor's columns, once (PostgreSQL's read selects them too).
+    .select(...new Set(['s.id', 's.stage', ...read.columns]), {
       exception_row: latestExceptionSql(db, 's'),
     });
   if (options.status?.length) query.whereIn('s.status', options.status);

@@ -183,13 +183,6 @@ function meterPostgresCpu(): { stop(): number } {
   };
 }
 
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 /** The item whose measure is the median (the lower middle for an even count). */
 function medianBy<T>(items: T[], measure: (item: T) => number): T {
   const sorted = [...items].sort((x, y) => measure(x) - measure(y));
@@ -607,7 +600,10 @@ async function main(): Promise<BenchOutput> {
             each.length > 1
               ? ` (${each.map(x => round(x, 2)).join(', ')})`
               : '';
-          return `${name.replace(/^GET /, '')} ${round(median(each), 2)}${all}`;
+          return `${name.replace(/^GET /, '')} ${round(
+            stats(each).p50,
+            2,
+          )}${all}`;
         })
         .join('; ');
     const catalogP99s = compared.flatMap(c => c.pairs.map(p => p.catalog.p99));

@@ -915,14 +915,12 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
 
   it("answers an entity's unchanged stored anchors with 304, and changed ones in full", async () => {
     const path = api('/entities/component/default/payments-api/trust-anchors');
-    const stored = await request(server).get(path).set(as(OWNER));
+    const stored = await getAs(path, OWNER);
     expect(stored.status).toBe(200);
     const tag = stored.headers.etag;
     expect(tag).toMatch(/^W\/"[\w-]+"$/);
     expect(stored.headers['cache-control']).toBe('private, no-cache');
-    const same = await request(server)
-      .get(path)
-      .set({ ...as(OTHER), 'If-None-Match': tag });
+    const same = await getAs(path, OTHER, tag);
     expect({ status: same.status, text: same.text }).toEqual({
       status: 304,
       text: '',
@@ -932,14 +930,10 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     ).toBe(401);
     // Discovering again writes the anchors (each write stamps its row):
     // the stored ones now carry another tag, and the old one gets them all.
-    const refreshed = await request(server)
-      .get(`${path}?refresh=true`)
-      .set({ ...as(OWNER), 'If-None-Match': tag });
+    const refreshed = await getAs(`${path}?refresh=true`, OWNER, tag);
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.items.length).toBe(stored.body.items.length);
-    const after = await request(server)
-      .get(path)
-      .set({ ...as(OWNER), 'If-None-Match': tag });
+    const after = await getAs(path, OWNER, tag);
     expect(after.status).toBe(200);
     expect(after.headers.etag).not.toBe(tag);
     expect(after.body.items.length).toBe(stored.body.items.length);

@@ -794,6 +794,16 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     expect(full.headers['cache-control']).toBe('private, no-cache');
     const tag = full.headers.etag;
     expect(tag).toMatch(/^W\/"[\w-]+"$/);
+    // The same version read again in full (its body is kept encoded): the
+    // same bytes and headers.
+    const again = await getAs(base, OWNER);
+    expect(again.text).toBe(full.text);
+    expect(again.headers.etag).toBe(tag);
+    for (const res of [full, again]) {
+      expect(res.headers['content-type']).toBe(
+        'application/json; charset=utf-8',
+      );
+    }
     // The same version: nothing sent, for any reader allowed to read it.
     const same = await getAs(base, OWNER, tag);
     expect(same.status).toBe(304);
@@ -850,6 +860,9 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     expect(complete.body.nextAfterSeq).toBe(1);
     expect(complete.headers['cache-control']).toBe('private, no-cache');
     const tag = complete.headers.etag;
+    const again = await get('limit=1');
+    expect(again.text).toBe(complete.text);
+    expect(again.headers.etag).toBe(tag);
     const same = await get('limit=1', tag);
     expect({ status: same.status, text: same.text }).toEqual({
       status: 304,

@@ -65,6 +65,7 @@ import { RetirementReads } from './RetirementReads';
 import { RecentPages } from './RecentPages';
 import { SharedChecks } from './SharedChecks';
 import { TaggedText, tagged } from './entityTags';
+import { TaggedBodies, notModified, sendJsonBody } from './TaggedBodies';
 import { evidenceQuery, retirementQuery, stepsQuery } from './pagingValidation';
 
 export interface RouterOptions {
@@ -98,34 +99,6 @@ export interface RouterOptions {
 /** Sends JSON text built by RetirementReads (what res.json would send). */
 function sendJson(res: express.Response, json: string): void {
   res.type('application/json').send(json);
-}
-
-/**
- * Sets a read's entity tag (entityTags.ts) and answers 304 when the client
- * holds that version (If-None-Match); says whether it did. `no-cache`: a
- * browser keeps the answer but asks again every time (the Retire tab polls
- * a running retirement).
- */
-function notModified(
-  req: express.Request,
-  res: express.Response,
-  etag: string,
-): boolean {
-  res.set({ ETag: etag, 'Cache-Control': 'private, no-cache' });
-  if (!req.fresh) return false;
-  res.status(304).end();
-  return true;
-}
-
-/** A tagged read: 304 without building it, or its text, built only now. */
-async function sendTagged(
-  req: express.Request,
-  res: express.Response,
-  etag: string,
-  build: () => Promise<string>,
-): Promise<void> {
-  if (notModified(req, res, etag)) return;
-  sendJson(res, await build());
 }
 
 /**
@@ -171,6 +144,8 @@ export async function createRouter(
   } = options;
   const router = Router();
   const reads = new RetirementReads(store);
+  const bodies = new TaggedBodies();
+  const sendTagged = bodies.send.bind(bodies);
   const listPages = sharedPages(options.retirementListCacheMs ?? 2_000);
   router.use(express.json({ limit: '64kb' }));
   router.use((req, _res, next) => {
@@ -578,9 +553,19 @@ export async function createRouter(
       // A complete page never changes: a client holding it gets a 304
       // without the page being read. The last page still grows; express
       // tags it by its content.
-      if (notModified(req, res, reads.evidencePageEtag(r.id, query))) return;
+      const etag = reads.evidencePageEtag(r.id, query);
+      if (notModified(req, res, etag)) return;
+      const kept = bodies.get(etag);
+      if (kept) {
+        sendJsonBody(res, kept);
+        return;
+      }
       const page = await reads.evidencePageJson(r.id, query);
-      if (!page.complete) res.removeHeader('ETag');
+      if (page.complete) {
+        sendJsonBody(res, bodies.keep(etag, page.text));
+        return;
+      }
+      res.removeHeader('ETag');
       sendJson(res, page.text);
       return;
     }

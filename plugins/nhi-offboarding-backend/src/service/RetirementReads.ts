@@ -27,7 +27,6 @@ type EvidenceQuery = { limit: number; afterSeq?: number };
  *
  * What is kept, and why it cannot be stale:
  * - the entity of a retirement: it never changes;
- * - a full page of evidence (one with a next page): evidence is append-only;
  * - the progress, step pages and list entry of a retirement, under a key
  *   made of its row's `updated_at` and `last_reverified_at` (the one column
  *   a clean re-check changes alone), its newest evidence sequence number
@@ -40,6 +39,8 @@ type EvidenceQuery = { limit: number; afterSeq?: number };
  *   side-by-side writers commit; the numbers only grow, so an old key does
  *   not come back. This holds across replicas: the key comes from the
  *   database, not from this process.
+ * A complete page of evidence never changes (evidence is append-only): the
+ * router keeps its body under its tag (TaggedBodies), not this class.
  */
 export class RetirementReads {
   private readonly entityRefs = new LruCache<string>(50_000);
@@ -47,20 +48,17 @@ export class RetirementReads {
   /** A retirement as the list sends it (JSON text). */
   private readonly retirementTexts: LruCache<string>;
   private readonly stepPages: LruCache<StepPageJson>;
-  private readonly evidencePages: LruCache<string>;
 
   constructor(
     private readonly store: RetirementStore,
-    /** Characters of JSON text kept for pages (steps and evidence). */
+    /** Characters of JSON text kept for pages of steps. */
     options: { maxCachedChars?: number } = {},
   ) {
-    // Half for each kind of page (a character is 1-2 bytes in memory).
-    const chars = (options.maxCachedChars ?? 64 * 1024 * 1024) / 2;
+    // A character is 1-2 bytes in memory.
     this.stepPages = new LruCache<StepPageJson>(
-      chars,
+      options.maxCachedChars ?? 32 * 1024 * 1024,
       page => page.itemsJson.length,
     );
-    this.evidencePages = new LruCache<string>(chars, text => text.length);
     this.retirementTexts = new LruCache<string>(
       8 * 1024 * 1024,
       text => text.length,
@@ -149,7 +147,7 @@ export class RetirementReads {
   /**
    * The entity tag of a complete page of evidence (one with a next page):
    * evidence is append-only, so such a page never changes. Only complete
-   * pages carry it (evidencePageJson says which).
+   * pages carry it (evidencePageJson says which), and only they may be kept.
    */
   evidencePageEtag(id: string, query: EvidenceQuery): string {
     return etagOfKey(`evidence|${evidenceKey(id, query)}`);
@@ -163,16 +161,13 @@ export class RetirementReads {
     id: string,
     query: EvidenceQuery,
   ): Promise<{ text: string; complete: boolean }> {
-    const key = evidenceKey(id, query);
-    const cached = this.evidencePages.get(key);
-    if (cached) return { text: cached, complete: true };
     const page = await this.store.getEvidencePage(id, query);
-    const text = JSON.stringify(page);
     // Only a page with a next page is complete: records are never changed
     // or removed, but the last page still grows.
-    const complete = page.nextAfterSeq !== undefined;
-    if (complete) this.evidencePages.set(key, text);
-    return { text, complete };
+    return {
+      text: JSON.stringify(page),
+      complete: page.nextAfterSeq !== undefined,
+    };
   }
 
   /** `GET /retirements`: `{ items, nextCursor }`. */

@@ -855,11 +855,13 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
     const path = api(`/retirements/${first.id}/evidence`);
     const get = (query: string, etag?: string) =>
       getAs(`${path}?${query}`, OWNER, etag);
+    const pageReads = jest.spyOn(RetirementStore.prototype, 'getEvidencePage');
     const complete = await get('limit=1');
     expect(complete.status).toBe(200);
     expect(complete.body.nextAfterSeq).toBe(1);
     expect(complete.headers['cache-control']).toBe('private, no-cache');
     const tag = complete.headers.etag;
+    // Read from the database once: its body is kept under its tag.
     const again = await get('limit=1');
     expect(again.text).toBe(complete.text);
     expect(again.headers.etag).toBe(tag);
@@ -868,6 +870,7 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
       status: 304,
       text: '',
     });
+    expect(pageReads).toHaveBeenCalledTimes(1);
     // Credentials and permission are checked before the tag.
     expect(
       (
@@ -901,10 +904,14 @@ describe.each(databases.eachSupportedId())('REST API on %p', databaseId => {
         OWNER,
         etag,
       );
+    pageReads.mockClear();
     const whole = await lastPage();
     expect(whole.body.nextAfterSeq).toBeUndefined();
     const lastTag = whole.headers.etag;
+    // Never kept: read on every request, 304 or not.
     expect((await lastPage(lastTag)).status).toBe(304);
+    expect(pageReads).toHaveBeenCalledTimes(2);
+    pageReads.mockRestore();
     const hold = await request(server)
       .post(api(`/retirements/${quarantined.id}/hold`))
       .set(as(PLATFORM))

@@ -551,8 +551,8 @@ export async function createRouter(
     await allow(req, nhiEvidenceReadPermission, r.entityRef);
     if (query.format === 'json') {
       // A complete page never changes: a client holding it gets a 304
-      // without the page being read. The last page still grows; express
-      // tags it by its content.
+      // without the page being read, and its body is kept under its tag.
+      // The last page still grows; express tags it by its content.
       const etag = reads.evidencePageEtag(r.id, query);
       if (notModified(req, res, etag)) return;
       const kept = bodies.get(etag);

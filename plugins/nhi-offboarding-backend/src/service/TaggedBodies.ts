@@ -28,12 +28,7 @@ export class TaggedBodies {
     build: () => Promise<string>,
   ): Promise<void> {
     if (notModified(req, res, etag)) return;
-    let body = this.bodies.get(etag);
-    if (!body) {
-      body = Buffer.from(await build(), 'utf8');
-      this.bodies.set(etag, body);
-    }
-    sendJsonBody(res, body);
+    sendJsonBody(res, this.bodies.get(etag) ?? this.keep(etag, await build()));
   }
 
   /** The body kept under `etag`, if any (sent as it is). */
